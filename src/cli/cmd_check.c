@@ -1,0 +1,1 @@
+#include "airlock.h"

@@ -1,0 +1,2 @@
+#include "airlock.h"
+int main(void){return 0;}

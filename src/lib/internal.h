@@ -1,0 +1,272 @@
+/* Internal interfaces of libairlock: the policy object and one section per
+ * isolation layer (one .c file each). Nothing here is exported.
+ *
+ * Conventions (see docs/errors.md): functions that can fail return a negative
+ * value and fill an al_error with al_err()/al_errno(); callers add context
+ * with al_error_wrap(). Parsing and validation have no side effects.
+ */
+#ifndef AIRLOCK_INTERNAL_H
+#define AIRLOCK_INTERNAL_H
+
+#include "airlock.h"
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* ---- errors (error.c) -------------------------------------------------- */
+
+/* Set err to a root cause. Return -1. */
+int al_err(al_error *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Same, appending ": strerror(errno)" and recording errno. */
+int al_errno(al_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- scoped cleanup ---------------------------------------------------- */
+
+static inline void al_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+static inline void al_freep(void *p) { free(*(void **)p); }
+#define _cleanup_close_ __attribute__((cleanup(al_closep)))
+#define _cleanup_free_ __attribute__((cleanup(al_freep)))
+/* Hand ownership on: returns the value and leaves the variable empty. */
+static inline int al_steal_fd(int *fd)
+{
+	int r = *fd;
+	*fd = -1;
+	return r;
+}
+#define AL_STEAL_PTR(p) ({ __typeof__(p) _t = (p); (p) = NULL; _t; })
+
+/* ---- string lists ------------------------------------------------------ */
+
+struct al_strlist {
+	char **v;
+	size_t n;
+};
+int al_strlist_add(struct al_strlist *l, const char *s);
+void al_strlist_clear(struct al_strlist *l);
+int al_strlist_copy(struct al_strlist *dst, const struct al_strlist *src);
+bool al_strlist_contains(const struct al_strlist *l, const char *s);
+
+/* ---- policy (policy.c, units.c) ---------------------------------------- */
+
+#define AL_SANDBOX_UID 65534u
+#define AL_SANDBOX_GID 65534u
+
+struct al_mount {
+	char *source; /* host path, absolute */
+	char *target; /* path inside, absolute */
+	bool writable;
+};
+
+enum al_net_mode {
+	AL_NET_NONE = 0, /* own namespace, loopback only */
+};
+
+struct al_policy {
+	/* filesystem */
+	char *root;		  /* NULL = the host's system directories; else an OS image dir */
+	char *workspace;	  /* NULL = ephemeral tmpfs; else a host directory */
+	bool workspace_writable;  /* default true */
+	uint64_t workspace_size;  /* tmpfs size in bytes (ephemeral workspace) */
+	uint64_t tmp_size;	  /* /tmp tmpfs size in bytes */
+	struct al_mount *mounts;  /* extra host mounts */
+	size_t n_mounts;
+	struct al_strlist deny;	  /* gitignore-style patterns hidden in mounted trees */
+
+	/* network */
+	enum al_net_mode net_mode;
+
+	/* resources; 0 = no limit where stated */
+	uint64_t cpu_millis;	  /* 1000 = one CPU; 0 = no quota */
+	uint64_t memory_bytes;	  /* 0 = no limit */
+	uint64_t pids;		  /* processes for the command tree; 0 = no limit */
+	uint64_t timeout_ms;	  /* wall clock; 0 = none */
+	uint64_t kill_grace_ms;	  /* TERM -> KILL */
+	uint64_t open_files;	  /* RLIMIT_NOFILE */
+	uint64_t file_size;	  /* RLIMIT_FSIZE in bytes */
+	uint64_t output_limit;	  /* bytes per run over stdout+stderr; 0 = none */
+
+	/* process */
+	struct al_strlist env_allow; /* names passed from the caller's environment */
+	struct al_strlist env_set;   /* "NAME=value" */
+	struct al_strlist syscalls_deny;  /* added to the default deny list */
+	struct al_strlist syscalls_allow; /* removed from the default deny list */
+	char *hostname;
+};
+
+/* Defaults of the strict policy (used by al_policy_new). */
+void policy_set_defaults(struct al_policy *p);
+int policy_copy(struct al_policy *dst, const struct al_policy *src);
+void policy_clear(struct al_policy *p);
+
+/* units.c: pure parsers. Return 0, or -1 with *why set to a static message. */
+int parse_size(const char *s, uint64_t *out, const char **why);	   /* "256M", "4Gi", "64k", "1048576" */
+int parse_duration_ms(const char *s, uint64_t *out, const char **why); /* "30", "30s", "500ms", "5m", "1h" */
+int parse_cpu_millis(const char *s, uint64_t *out, const char **why);  /* "2", "0.5", "500m" */
+
+/* ---- JSON writing (json.c) --------------------------------------------- */
+
+void json_write_string(FILE *out, const char *s); /* quoted, escaped */
+
+/* ---- layer status: what was applied and what the host could not give ---- */
+
+enum al_layer {
+	AL_LAYER_USERNS,
+	AL_LAYER_PIDNS,
+	AL_LAYER_MOUNTNS,
+	AL_LAYER_IPCNS,
+	AL_LAYER_UTSNS,
+	AL_LAYER_CGROUPNS,
+	AL_LAYER_NETNS,
+	AL_LAYER_FILESYSTEM,
+	AL_LAYER_IDMAP,
+	AL_LAYER_LANDLOCK,
+	AL_LAYER_CAPS,
+	AL_LAYER_NO_NEW_PRIVS,
+	AL_LAYER_SECCOMP,
+	AL_LAYER_SECCOMP_NOTIFY,
+	AL_LAYER_CGROUP_MEMORY,
+	AL_LAYER_CGROUP_PIDS,
+	AL_LAYER_CGROUP_CPU,
+	AL_LAYER_RLIMITS,
+	AL_LAYER_TIMEOUT,
+	AL_LAYER_COUNT
+};
+enum al_layer_state { AL_LAYER_OFF = 0, AL_LAYER_APPLIED, AL_LAYER_UNAVAILABLE, AL_LAYER_NOT_NEEDED };
+struct al_layer_status {
+	enum al_layer_state state;
+	char note[160];
+};
+const char *al_layer_name(enum al_layer l);
+void layer_set(struct al_layer_status *ls, enum al_layer l, enum al_layer_state s,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* ---- user namespace (userns.c) ----------------------------------------- */
+
+/* Host uid/gid the sandbox's 65534 maps to. As an ordinary user: that user.
+ * As root: a per-sandbox unprivileged id (never 0), unique among live
+ * sandboxes because it is derived from the init's host pid. */
+struct idmap {
+	uid_t host_uid;
+	gid_t host_gid;
+	bool privileged; /* the supervisor may write arbitrary maps */
+};
+void userns_plan(struct idmap *m);
+int userns_write_maps(pid_t child, struct idmap *m, al_error *err); /* supervisor */
+int userns_become_sandbox_user(const struct idmap *m, al_error *err);	/* child */
+/* A mount fd of `dir_fd` idmapped so that host `owner` <-> sandbox host uid.
+ * Returns the detached mount fd, or -1 with err set (ENOSYS/EINVAL: no idmap). */
+int userns_idmapped_mount(int dir_fd, uid_t owner, gid_t owner_gid, const struct idmap *m,
+			  al_error *err);
+
+/* ---- mounts (mounts.c) ------------------------------------------------- */
+
+/* Host paths the child binds, opened by the supervisor (with its own rights)
+ * before clone, so the child binds exactly what the caller could open. */
+struct mount_sources {
+	int root_fd;	   /* policy root or "/" */
+	int workspace_fd;  /* -1 = tmpfs; else O_PATH, or an idmapped mount fd */
+	bool workspace_is_mount_fd;
+	int *mount_fds;	   /* one per policy mount */
+	bool *mount_is_mount_fd;
+	size_t n;
+};
+int mounts_open_sources(const struct al_policy *p, struct mount_sources *src, al_error *err);
+void mounts_close_sources(struct mount_sources *src);
+/* In the child: build the new root, mount /proc (must be in the new pid ns),
+ * pivot_root into it and drop the old root. */
+int mounts_setup(const struct al_policy *p, const struct mount_sources *src, al_error *err);
+
+/* ---- network (net.c) --------------------------------------------------- */
+
+int net_loopback_up(al_error *err); /* child, in its new net ns */
+
+/* ---- capabilities (caps.c) --------------------------------------------- */
+
+int nnp_set(al_error *err);
+/* Lock securebits, drop every capability from the bounding set, clear ambient,
+ * inheritable, permitted and effective sets. Needs CAP_SETPCAP until done. */
+int caps_drop_all(al_error *err);
+
+/* ---- Landlock (landlock.c) --------------------------------------------- */
+
+int landlock_abi(void); /* 0 = not available */
+/* Read/execute everywhere in the (already pivoted) tree; write only beneath
+ * `writable`; deny every TCP bind/connect (ABI >= 4); scope abstract unix
+ * sockets and signals (ABI >= 6). Needs no_new_privs. */
+int landlock_apply(int abi, const char *const *writable, size_t n_writable, al_error *err);
+
+/* ---- seccomp (seccomp.c) ----------------------------------------------- */
+
+struct seccomp_prog {
+	struct sock_filter *insns;
+	unsigned short len;
+	bool notify; /* denied calls go to a user-notification listener */
+};
+/* Supervisor, before clone: compile the policy's filter with libseccomp. */
+int seccomp_build(const struct al_policy *p, bool use_notify, struct seccomp_prog *out,
+		  al_error *err);
+void seccomp_prog_free(struct seccomp_prog *prog);
+/* Child, last step before it serves execs: install. *listener is the notify fd
+ * (or -1). Needs no_new_privs. */
+int seccomp_install(const struct seccomp_prog *prog, int *listener, al_error *err);
+bool seccomp_notify_supported(void);
+
+struct denials {
+	uint64_t total;
+	size_t n;
+	struct {
+		int nr;
+		uint64_t count;
+	} v[AL_MAX_DENIALS];
+};
+/* Supervisor: receive one notification, count it, answer EPERM. Returns 0,
+ * or -1 when the listener is gone (every filtered task exited). */
+int seccomp_notify_serve(int listener, struct denials *d);
+const char *seccomp_syscall_name(int nr, char *buf, size_t len);
+
+/* ---- cgroups (cgroup.c) ------------------------------------------------ */
+
+struct cgroup;
+struct cgroup_limits {
+	uint64_t memory_bytes; /* 0 = none */
+	uint64_t pids;	       /* 0 = none */
+	uint64_t cpu_millis;   /* 0 = none */
+};
+struct cgroup_status {
+	const char *backend; /* "v2", "v1", or "none" */
+	bool memory, pids, cpu;
+	char note[256];	      /* why something is missing */
+};
+/* Create a cgroup below the one this process runs in (never elsewhere) and
+ * set the limits. When the host cannot (no delegation, no controller), returns
+ * 0 with *out == NULL or a partial group, and st says what is not enforced. */
+int cgroup_create(const struct cgroup_limits *lim, struct cgroup **out, struct cgroup_status *st,
+		  al_error *err);
+int cgroup_attach(struct cgroup *cg, pid_t pid, al_error *err);
+struct cgroup_stats {
+	uint64_t peak_memory;  /* bytes, 0 = unknown */
+	uint64_t cpu_usage_us; /* 0 = unknown */
+	uint64_t peak_pids;    /* 0 = unknown */
+	bool oom_killed;
+	bool pids_limit_hit;
+};
+int cgroup_read_stats(struct cgroup *cg, struct cgroup_stats *st);
+void cgroup_kill(struct cgroup *cg);	  /* SIGKILL everything inside */
+void cgroup_destroy(struct cgroup *cg);	  /* kill, wait until empty, rmdir; NULL ok */
+void cgroup_probe(struct cgroup_status *st); /* for `airlock check`: what could be enforced */
+
+/* ---- rlimits (rlimit.c) ------------------------------------------------ */
+
+/* In the exec child. Where a cgroup controller is missing, rlimits stand in
+ * (RLIMIT_NPROC for pids — counted per user namespace — and RLIMIT_AS for
+ * memory) and the caller reports them as the weaker layer. */
+int rlimits_apply(const struct al_policy *p, const struct cgroup_status *cg, al_error *err);
+
+#endif
