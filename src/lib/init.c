@@ -1,1 +1,412 @@
-#include "internal.h"
+/* The sandbox's init: PID 1 of the new pid namespace.
+ *
+ * It builds the sandbox (the table in init_steps below, in the order the
+ * kernel's rules force), then serves exec requests from the supervisor: it
+ * forks the command, reaps every process (orphans re-parent to it), forwards
+ * signals, and when the command exits kills whatever it left behind, so
+ * nothing outlives a run. It holds no secret and has no capability left when
+ * it starts serving: the same layers that confine the command confine it.
+ */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+struct init_ctx {
+	struct al_sandbox *sb;
+	int sock;
+	int listener;
+	al_error err;
+};
+
+static _Noreturn void fail(struct init_ctx *c)
+{
+	struct proto_msg m = { .type = MSG_ERROR, .a = c->err.code };
+	snprintf(m.text, sizeof m.text, "%s", c->err.msg);
+	proto_send(c->sock, &m, NULL, 0);
+	_exit(125);
+}
+
+/* ---- setup steps --------------------------------------------------------- */
+
+static int step_user(struct init_ctx *c)
+{
+	return userns_become_sandbox_user(&c->sb->idm, &c->err);
+}
+
+static int step_cgroupns(struct init_ctx *c)
+{
+	/* After the supervisor moved us into our cgroups (sync 1), so the
+	 * namespace's root is the sandbox's own cgroup, not the host's. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		return al_errno(&c->err, "unshare(CLONE_NEWCGROUP)");
+	return 0;
+}
+
+static int step_uts(struct init_ctx *c)
+{
+	const char *h = c->sb->pol.hostname ? c->sb->pol.hostname : "airlock";
+	if (sethostname(h, strlen(h)) < 0)
+		return al_errno(&c->err, "sethostname");
+	return 0;
+}
+
+static int step_net(struct init_ctx *c) { return net_loopback_up(&c->err); }
+
+static int step_mounts(struct init_ctx *c)
+{
+	int r = mounts_setup(&c->sb->pol, &c->sb->src, &c->err);
+	mounts_close_sources(&c->sb->src);
+	return r;
+}
+
+static int step_pdeathsig(struct init_ctx *c)
+{
+	/* After the uid change: changing credentials clears the death signal.
+	 * If the supervisor dies, so does init, and with it the whole pid
+	 * namespace. A supervisor that died before this line is caught by the
+	 * control socket reaching EOF. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		return al_errno(&c->err, "PR_SET_PDEATHSIG");
+	/* Not dumpable: the command (same uid) cannot ptrace init or read its memory. */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		return al_errno(&c->err, "PR_SET_DUMPABLE");
+	return 0;
+}
+
+static int step_nnp(struct init_ctx *c) { return nnp_set(&c->err); }
+
+static int step_landlock(struct init_ctx *c)
+{
+	if (c->sb->landlock_abi <= 0)
+		return 0;
+	const char *writable[4];
+	size_t n = 0;
+	if (c->sb->pol.workspace_writable)
+		writable[n++] = "/workspace";
+	writable[n++] = "/tmp";
+	writable[n++] = "/dev/shm";
+	const char **all = calloc(n + c->sb->pol.n_mounts + 1, sizeof *all);
+	if (!all)
+		return al_err(&c->err, ENOMEM, "out of memory");
+	memcpy(all, writable, n * sizeof *all);
+	for (size_t i = 0; i < c->sb->pol.n_mounts; i++)
+		if (c->sb->pol.mounts[i].writable)
+			all[n++] = c->sb->pol.mounts[i].target;
+	int r = landlock_apply(c->sb->landlock_abi, all, n, &c->err);
+	free(all);
+	return r;
+}
+
+static int step_caps(struct init_ctx *c) { return caps_drop_all(&c->err); }
+
+static int step_seccomp(struct init_ctx *c)
+{
+	return seccomp_install(&c->sb->prog, &c->listener, &c->err);
+}
+
+/* The order is the security argument; each line says what forces it. */
+static const struct init_step {
+	const char *what;
+	int (*run)(struct init_ctx *c);
+} init_steps[] = {
+	/* uid 65534 first: every later step acts as the sandbox user */
+	{ "becoming uid 65534", step_user },
+	/* after cgroup attach (sync 1): the namespace root is our own cgroup */
+	{ "cgroup namespace", step_cgroupns },
+	/* needs CAP_SYS_ADMIN in our user namespace, which owns the UTS ns */
+	{ "hostname", step_uts },
+	/* needs CAP_NET_ADMIN in our user namespace, which owns the net ns */
+	{ "loopback", step_net },
+	/* needs CAP_SYS_ADMIN; /proc is mounted before the old root goes */
+	{ "filesystem", step_mounts },
+	/* after the uid change, which would clear it */
+	{ "parent-death signal", step_pdeathsig },
+	/* Landlock and an unprivileged seccomp filter require no_new_privs */
+	{ "no_new_privs", step_nnp },
+	/* after pivot_root: rules are bound to the paths of the new root */
+	{ "landlock", step_landlock },
+	/* securebits and bounding-set drops need CAP_SETPCAP: one step, then none left */
+	{ "capabilities", step_caps },
+	/* last: from here on every refused syscall is refused for init too */
+	{ "seccomp", step_seccomp },
+};
+
+/* ---- exec --------------------------------------------------------------- */
+
+struct exec_req {
+	char **argv, **envp;
+	const char *cwd;
+	char *payload;
+	size_t len;
+};
+
+static int parse_exec(int memfd, int argc, int envc, struct exec_req *r, al_error *err)
+{
+	struct stat st;
+	if (argc < 1 || envc < 0 || fstat(memfd, &st) < 0 || st.st_size <= 0)
+		return al_err(err, EPROTO, "bad exec request");
+	r->len = (size_t)st.st_size;
+	r->payload = mmap(NULL, r->len, PROT_READ, MAP_PRIVATE, memfd, 0);
+	if (r->payload == MAP_FAILED)
+		return al_errno(err, "mapping exec request");
+	if (r->payload[r->len - 1] != '\0')
+		return al_err(err, EPROTO, "bad exec request");
+	r->argv = calloc((size_t)argc + 1, sizeof *r->argv);
+	r->envp = calloc((size_t)envc + 1, sizeof *r->envp);
+	if (!r->argv || !r->envp)
+		return al_err(err, ENOMEM, "out of memory");
+	char *p = r->payload, *end = r->payload + r->len;
+	for (int i = 0; i < argc + envc + 1; i++) {
+		if (p >= end)
+			return al_err(err, EPROTO, "bad exec request");
+		if (i < argc)
+			r->argv[i] = p;
+		else if (i < argc + envc)
+			r->envp[i - argc] = p;
+		else
+			r->cwd = p;
+		p += strlen(p) + 1;
+	}
+	return 0;
+}
+
+static _Noreturn void exec_child(struct init_ctx *c, struct exec_req *r, const int *fds,
+				 int status_fd)
+{
+	al_error err = { 0 };
+	int e = 0;
+	sigset_t all;
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	/* A new session: no controlling terminal, so TIOCSTI on an inherited tty
+	 * cannot push keystrokes into the caller's shell (CVE-2017-5226). */
+	if (setsid() < 0)
+		goto fail_errno;
+	/* fds[] are >= 3 (they arrived by SCM_RIGHTS after 0-2 existed). */
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0)
+			goto fail_errno;
+	/* Every other fd is closed at exec, the status pipe included. */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		goto fail_errno;
+	if (chdir(r->cwd) < 0)
+		goto fail_errno;
+	if (rlimits_apply(&c->sb->pol, &c->sb->cgst, &err) < 0) {
+		e = err.code ? err.code : EPERM;
+		goto fail;
+	}
+	extern char **environ;
+	environ = r->envp;
+	execvp(r->argv[0], r->argv);
+fail_errno:
+	e = errno;
+fail:
+	(void)!write(status_fd, &e, sizeof e);
+	_exit(127);
+}
+
+struct run_state {
+	pid_t main_pid;
+	int main_status;
+	bool main_done;
+	int exec_errno;
+};
+
+static void start_exec(struct init_ctx *c, const struct proto_msg *m, int *fds, size_t nfds,
+		       struct run_state *rs)
+{
+	struct exec_req r = { 0 };
+	struct proto_msg reply = { .type = MSG_EXITED };
+	int status_pipe[2] = { -1, -1 };
+	*rs = (struct run_state){ .main_pid = -1 };
+	if (nfds != 4 || parse_exec(fds[0], m->a, m->b, &r, &c->err) < 0 ||
+	    pipe2(status_pipe, O_CLOEXEC) < 0) {
+		reply.b = EPROTO;
+		goto report;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(status_pipe[0]);
+		exec_child(c, &r, fds + 1, status_pipe[1]);
+	}
+	close(status_pipe[1]);
+	if (pid < 0) {
+		reply.b = errno;
+		goto report;
+	}
+	/* Blocks only until execve succeeded (EOF) or reported its errno. */
+	int e = 0;
+	ssize_t n;
+	do
+		n = read(status_pipe[0], &e, sizeof e);
+	while (n < 0 && errno == EINTR);
+	rs->main_pid = pid;
+	rs->exec_errno = n == sizeof e ? e : 0;
+	reply = (struct proto_msg){ .type = MSG_STARTED, .a = pid };
+	if (rs->exec_errno)
+		goto out; /* the child exits 127; MSG_EXITED follows with the errno */
+	proto_send(c->sock, &reply, NULL, 0);
+	goto out;
+report:
+	rs->main_done = true;
+	proto_send(c->sock, &reply, NULL, 0);
+out:
+	if (status_pipe[0] >= 0)
+		close(status_pipe[0]);
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	if (r.payload && r.payload != MAP_FAILED)
+		munmap(r.payload, r.len);
+	free(r.argv);
+	free(r.envp);
+}
+
+static void report_exit(struct init_ctx *c, struct run_state *rs)
+{
+	struct rusage ru;
+	struct proto_msg m = { .type = MSG_EXITED, .a = rs->main_status, .b = rs->exec_errno };
+	if (getrusage(RUSAGE_CHILDREN, &ru) == 0) {
+		m.utime_us = (uint64_t)ru.ru_utime.tv_sec * 1000000 + (uint64_t)ru.ru_utime.tv_usec;
+		m.stime_us = (uint64_t)ru.ru_stime.tv_sec * 1000000 + (uint64_t)ru.ru_stime.tv_usec;
+		m.maxrss_kb = (uint64_t)ru.ru_maxrss;
+	}
+	proto_send(c->sock, &m, NULL, 0);
+}
+
+/* Reap everything. When the command itself has exited, whatever it left
+ * behind (daemons, `sleep &`) is killed: nothing outlives the run. */
+static void reap(struct init_ctx *c, struct run_state *rs)
+{
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG);
+		if (pid > 0 && pid == rs->main_pid && !rs->main_done) {
+			rs->main_done = true;
+			rs->main_status = st;
+			kill(-1, SIGKILL);
+			continue;
+		}
+		if (pid > 0)
+			continue;
+		if (pid < 0 && errno == ECHILD && rs->main_done && rs->main_pid > 0) {
+			report_exit(c, rs);
+			rs->main_pid = -1;
+		}
+		return;
+	}
+}
+
+static void handle_signal_msg(const struct proto_msg *m, const struct run_state *rs)
+{
+	int sig = m->a;
+	if (sig <= 0 || sig >= NSIG)
+		return;
+	if (m->b == SCOPE_ALL)
+		kill(-1, sig); /* everything in the pid namespace but init */
+	else if (rs->main_pid > 0)
+		kill(-rs->main_pid, sig); /* the command's process group (setsid) */
+}
+
+static _Noreturn void serve(struct init_ctx *c)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		al_errno(&c->err, "signalfd");
+		fail(c);
+	}
+	struct run_state rs = { .main_pid = -1 };
+	for (;;) {
+		struct pollfd pf[2] = { { .fd = c->sock, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		if (poll(pf, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pf[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof si) > 0)
+				;
+			reap(c, &rs);
+		}
+		if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		struct proto_msg m;
+		int fds[PROTO_MAX_FDS];
+		size_t nfds = PROTO_MAX_FDS;
+		ssize_t n = proto_recv(c->sock, &m, fds, &nfds);
+		if (n <= 0)
+			break; /* the supervisor is gone: take everything down */
+		if (m.type == MSG_EXEC && rs.main_pid < 0) {
+			start_exec(c, &m, fds, nfds, &rs);
+			reap(c, &rs);
+		} else if (m.type == MSG_SIGNAL) {
+			handle_signal_msg(&m, &rs);
+		} else {
+			for (size_t i = 0; i < nfds; i++)
+				close(fds[i]);
+		}
+	}
+	kill(-1, SIGKILL);
+	_exit(0);
+}
+
+_Noreturn void sandbox_init_main(struct al_sandbox *sb, int sock)
+{
+	struct init_ctx c = { .sb = sb, .sock = sock, .listener = -1 };
+	al_error_clear(&c.err);
+
+	/* sync 1: wait until the supervisor wrote our id maps and moved us
+	 * into the cgroups; it may hand over idmapped mounts for writable host
+	 * directories (made with its privileges, which we do not have). */
+	struct proto_msg m;
+	int fds[PROTO_MAX_FDS];
+	size_t nfds = PROTO_MAX_FDS;
+	if (proto_recv(sock, &m, fds, &nfds) <= 0 || m.type != MSG_GO)
+		_exit(125);
+	size_t k = 0;
+	if (sb->src.workspace_fd >= 0 && m.a & 1 && k < nfds) {
+		close(sb->src.workspace_fd);
+		sb->src.workspace_fd = fds[k++];
+		sb->src.workspace_is_mount_fd = true;
+	}
+	for (size_t i = 0; i < sb->src.n; i++)
+		if (m.b & (1 << i) && k < nfds) {
+			close(sb->src.mount_fds[i]);
+			sb->src.mount_fds[i] = fds[k++];
+			sb->src.mount_is_mount_fd[i] = true;
+		}
+
+	for (size_t i = 0; i < sizeof init_steps / sizeof init_steps[0]; i++)
+		if (init_steps[i].run(&c) < 0) {
+			al_error_wrap(&c.err, "%s", init_steps[i].what);
+			fail(&c);
+		}
+
+	/* sync 2: built; the seccomp listener goes to the supervisor, which
+	 * counts and refuses every denied call from now on. */
+	struct proto_msg ready = { .type = MSG_READY };
+	if (proto_send(sock, &ready, &c.listener, c.listener >= 0 ? 1 : 0) < 0)
+		_exit(125);
+	if (c.listener >= 0)
+		close(c.listener);
+	seccomp_prog_free(&sb->prog);
+	serve(&c);
+}

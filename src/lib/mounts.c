@@ -1,1 +1,601 @@
+/* Filesystem isolation: a new root built in a tmpfs, entered with pivot_root.
+ *
+ *   /usr /bin /sbin /lib* /etc   host system directories, read-only, nosuid
+ *                                (or every top-level entry of an OS image)
+ *   /etc/shadow, ssh host keys   hidden (empty read-only file over them)
+ *   /workspace                   size-limited tmpfs, or a host directory
+ *   /tmp /dev/shm                tmpfs noexec,nosuid,nodev, size-limited
+ *   /dev                         null zero full random urandom, a private
+ *                                devpts without a tty, shm; read-only
+ *   /proc                        fresh, for the sandbox's pid namespace, with
+ *                                kcore, sysrq-trigger, sys... masked or ro
+ *   /sys                         an empty directory
+ * Nothing of /root /home /run /var /mnt /media /srv /opt /boot is there unless
+ * the policy mounts it. Host sources are opened by the supervisor (with the
+ * caller's rights) and bound through /proc/self/fd, so a path swapped after
+ * the check cannot redirect a bind (TOCTOU), and the child never needs to
+ * traverse directories its host uid could not.
+ */
 #include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+
+#define NEWROOT "/tmp" /* staging point in our private mount namespace */
+
+static const char *const host_system_dirs[] = {
+	"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc",
+};
+
+/* Entries of an OS image root that airlock provides itself. */
+static const char *const image_skip[] = { "proc", "dev", "sys", "tmp", "workspace" };
+
+/* Hidden inside /etc: credentials that a sandbox never needs. */
+static const char *const etc_secrets[] = {
+	"shadow", "shadow-", "gshadow", "gshadow-", "security/opasswd", "sudoers",
+	"ssh/ssh_host_rsa_key", "ssh/ssh_host_ecdsa_key", "ssh/ssh_host_ed25519_key",
+	"ssh/ssh_host_dsa_key", "ssl/private", "krb5.keytab", "machine-id",
+};
+
+/* Masked like container runtimes do: readable files that leak host kernel
+ * state or trigger host actions, and directories that expose hardware. */
+static const char *const proc_masked[] = {
+	"kcore", "keys", "key-users", "timer_list", "sched_debug", "latency_stats",
+	"kallsyms", "kmsg", "sysrq-trigger", "config.gz", "vmallocinfo", "pagetypeinfo",
+	"slabinfo", "acpi", "scsi", "asound", "firmware", "driver", "mtrr", "buddyinfo",
+};
+static const char *const proc_readonly[] = { "sys", "bus", "fs", "irq" };
+
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom" };
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static unsigned long locked_flags_of(const char *path)
+{
+	/* A bind remount inside a user namespace must keep the flags the
+	 * original mount was locked with, or the kernel refuses it. */
+	struct statvfs sv;
+	unsigned long f = 0;
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	if (sv.f_flag & ST_RDONLY)
+		f |= MS_RDONLY;
+	return f;
+}
+
+static int remount(const char *dst, unsigned long flags, al_error *err)
+{
+	flags |= locked_flags_of(dst);
+	if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0)
+		return al_errno(err, "remounting %s", dst);
+	return 0;
+}
+
+static int bind_path(const char *src, const char *dst, unsigned long flags, al_error *err)
+{
+	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+		return al_errno(err, "binding %s", dst);
+	return remount(dst, flags, err);
+}
+
+static int bind_fd(int fd, const char *dst, unsigned long flags, al_error *err)
+{
+	char src[32];
+	snprintf(src, sizeof src, "/proc/self/fd/%d", fd);
+	return bind_path(src, dst, flags, err);
+}
+
+static int attach_mount_fd(int mfd, const char *dst, unsigned long flags, al_error *err)
+{
+	if (move_mount(mfd, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return al_errno(err, "attaching idmapped mount at %s", dst);
+	return remount(dst, flags, err);
+}
+
+static int mount_tmpfs(const char *dst, unsigned long flags, const char *mode, uint64_t size,
+		       al_error *err)
+{
+	char opts[128];
+	if (size)
+		snprintf(opts, sizeof opts, "mode=%s,size=%llu,uid=%u,gid=%u", mode,
+			 (unsigned long long)size, AL_SANDBOX_UID, AL_SANDBOX_GID);
+	else
+		snprintf(opts, sizeof opts, "mode=%s,uid=%u,gid=%u", mode, AL_SANDBOX_UID,
+			 AL_SANDBOX_GID);
+	if (mount("tmpfs", dst, "tmpfs", flags, opts) < 0)
+		return al_errno(err, "mounting tmpfs on %s", dst);
+	return 0;
+}
+
+/* mkdir -p, for mount points in our own tmpfs root. */
+static int make_dirs(const char *path, al_error *err)
+{
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+		return al_err(err, ENAMETOOLONG, "path too long: %s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return al_errno(err, "creating %s", buf);
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return al_errno(err, "creating %s", buf);
+	return 0;
+}
+
+static int make_file(const char *path, al_error *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
+	if (fd < 0 && errno != EEXIST)
+		return al_errno(err, "creating %s", path);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/* A mount point of the right kind for `fd`'s object. */
+static int make_mountpoint_for(int fd, const char *dst, al_error *err)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return al_errno(err, "stat of source for %s", dst);
+	if (S_ISDIR(st.st_mode))
+		return make_dirs(dst, err);
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof parent, "%s", dst);
+	char *slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		if (make_dirs(parent, err) < 0)
+			return -1;
+	}
+	return make_file(dst, err);
+}
+
+/* ---- supervisor side ---------------------------------------------------- */
+
+static int open_source(const char *path, const char *field, al_error *err)
+{
+	int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return al_errno(err, "%s: %s", field, path);
+	return fd;
+}
+
+int mounts_open_sources(const struct al_policy *p, struct mount_sources *src, al_error *err)
+{
+	*src = (struct mount_sources){ .root_fd = -1, .workspace_fd = -1 };
+	src->root_fd = open(p->root ? p->root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (src->root_fd < 0)
+		return al_errno(err, "filesystem.root: %s", p->root ? p->root : "/");
+	if (p->workspace) {
+		src->workspace_fd = open(p->workspace, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (src->workspace_fd < 0) {
+			al_errno(err, "filesystem.workspace: %s", p->workspace);
+			goto fail;
+		}
+	}
+	if (p->n_mounts) {
+		src->mount_fds = calloc(p->n_mounts, sizeof *src->mount_fds);
+		src->mount_is_mount_fd = calloc(p->n_mounts, sizeof *src->mount_is_mount_fd);
+		if (!src->mount_fds || !src->mount_is_mount_fd) {
+			al_err(err, ENOMEM, "out of memory");
+			goto fail;
+		}
+		for (size_t i = 0; i < p->n_mounts; i++)
+			src->mount_fds[i] = -1;
+		src->n = p->n_mounts;
+		for (size_t i = 0; i < p->n_mounts; i++) {
+			src->mount_fds[i] = open_source(p->mounts[i].source, "filesystem.mounts", err);
+			if (src->mount_fds[i] < 0)
+				goto fail;
+		}
+	}
+	return 0;
+fail:
+	mounts_close_sources(src);
+	return -1;
+}
+
+void mounts_close_sources(struct mount_sources *src)
+{
+	if (src->root_fd >= 0)
+		close(src->root_fd);
+	if (src->workspace_fd >= 0)
+		close(src->workspace_fd);
+	for (size_t i = 0; i < src->n; i++)
+		if (src->mount_fds[i] >= 0)
+			close(src->mount_fds[i]);
+	free(src->mount_fds);
+	free(src->mount_is_mount_fd);
+	*src = (struct mount_sources){ .root_fd = -1, .workspace_fd = -1 };
+}
+
+/* ---- child side: the steps of the new root ----------------------------- */
+
+static int bind_root_entry(int root_fd, const char *name, al_error *err)
+{
+	struct stat st;
+	char dst[PATH_MAX];
+	snprintf(dst, sizeof dst, NEWROOT "/%s", name);
+	if (fstatat(root_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : al_errno(err, "stat of /%s", name);
+	if (S_ISLNK(st.st_mode)) {
+		/* merged-/usr hosts: /bin -> usr/bin; keep the link as it is. */
+		char target[PATH_MAX];
+		ssize_t n = readlinkat(root_fd, name, target, sizeof target - 1);
+		if (n < 0)
+			return al_errno(err, "reading link /%s", name);
+		target[n] = '\0';
+		if (symlink(target, dst) < 0)
+			return al_errno(err, "creating link %s", dst);
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return 0;
+	_cleanup_close_ int fd = openat(root_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return al_errno(err, "opening /%s", name);
+	if (make_mountpoint_for(fd, dst, err) < 0)
+		return -1;
+	return bind_fd(fd, dst, MS_RDONLY | MS_NOSUID | MS_NODEV, err);
+}
+
+static bool in_list(const char *name, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(name, list[i]) == 0)
+			return true;
+	return false;
+}
+
+static int bind_system_dirs(const struct al_policy *p, int root_fd, al_error *err)
+{
+	if (!p->root) {
+		for (size_t i = 0; i < ARRAY_SIZE(host_system_dirs); i++)
+			if (bind_root_entry(root_fd, host_system_dirs[i], err) < 0)
+				return -1;
+		return 0;
+	}
+	_cleanup_close_ int dfd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return al_errno(err, "opening image root");
+	DIR *d = fdopendir(al_steal_fd(&dfd));
+	if (!d)
+		return al_errno(err, "reading image root");
+	int r = 0;
+	for (struct dirent *de; r == 0 && (de = readdir(d));) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    in_list(de->d_name, image_skip, ARRAY_SIZE(image_skip)))
+			continue;
+		r = bind_root_entry(root_fd, de->d_name, err);
+	}
+	closedir(d);
+	return r;
+}
+
+/* An empty read-only file or directory over `path` (which must exist). */
+static int hide_path(const char *path, const char *empty_file, al_error *err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : al_errno(err, "stat of %s", path);
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "mode=0000,size=4k") < 0)
+			return al_errno(err, "hiding %s", path);
+		return 0;
+	}
+	if (S_ISLNK(st.st_mode))
+		return 0; /* a link leads into the same (already filtered) tree */
+	return bind_path(empty_file, path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+}
+
+static int hide_etc_secrets(const char *empty_file, al_error *err)
+{
+	char path[PATH_MAX];
+	for (size_t i = 0; i < ARRAY_SIZE(etc_secrets); i++) {
+		snprintf(path, sizeof path, NEWROOT "/etc/%s", etc_secrets[i]);
+		if (hide_path(path, empty_file, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- deny patterns: gitignore-style, applied to mounted host trees ------ */
+
+struct deny_walk {
+	const struct al_policy *p;
+	struct al_strlist extra; /* from .aiignore files */
+	const char *empty_file;
+	size_t visited;
+	al_error *err;
+};
+
+#define DENY_WALK_MAX_ENTRIES 200000
+#define DENY_WALK_MAX_DEPTH 64
+
+static bool pattern_matches(const char *pat, const char *rel, const char *base, bool is_dir)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(pat);
+	if (len == 0 || pat[0] == '#' || pat[0] == '!')
+		return false;
+	snprintf(buf, sizeof buf, "%s", pat);
+	if (buf[len - 1] == '/') { /* "dir/" matches directories only */
+		if (!is_dir)
+			return false;
+		buf[--len] = '\0';
+	}
+	const char *q = buf;
+	while (strncmp(q, "**/", 3) == 0)
+		q += 3;
+	if (q[0] == '~' && q[1] == '/') /* "~/.ssh": the home-relative form */
+		q += 2;
+	if (!strchr(q, '/'))
+		return fnmatch(q, base, 0) == 0;
+	if (q[0] == '/')
+		q++;
+	return fnmatch(q, rel, FNM_PATHNAME) == 0;
+}
+
+static bool denied(struct deny_walk *w, const char *rel, const char *base, bool is_dir)
+{
+	for (size_t i = 0; i < w->p->deny.n; i++)
+		if (pattern_matches(w->p->deny.v[i], rel, base, is_dir))
+			return true;
+	for (size_t i = 0; i < w->extra.n; i++)
+		if (pattern_matches(w->extra.v[i], rel, base, is_dir))
+			return true;
+	return false;
+}
+
+static int read_aiignore(struct deny_walk *w, const char *dir)
+{
+	char path[PATH_MAX], line[1024];
+	snprintf(path, sizeof path, "%s/.aiignore", dir);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] && line[0] != '#' && al_strlist_add(&w->extra, line) < 0) {
+			fclose(f);
+			return al_err(w->err, ENOMEM, "out of memory");
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+static int deny_walk_dir(struct deny_walk *w, const char *abs, const char *rel, int depth)
+{
+	if (depth > DENY_WALK_MAX_DEPTH)
+		return 0;
+	if (read_aiignore(w, abs) < 0)
+		return -1;
+	DIR *d = opendir(abs);
+	if (!d)
+		return 0; /* unreadable by the sandbox user: nothing to hide */
+	int r = 0;
+	for (struct dirent *de; r == 0 && (de = readdir(d));) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (++w->visited > DENY_WALK_MAX_ENTRIES) {
+			r = al_err(w->err, E2BIG,
+				   "more than %d entries to check against the deny patterns "
+				   "(narrow the mount or set filesystem.deny: [])",
+				   DENY_WALK_MAX_ENTRIES);
+			break;
+		}
+		char a[PATH_MAX], rl[PATH_MAX];
+		snprintf(a, sizeof a, "%s/%s", abs, de->d_name);
+		snprintf(rl, sizeof rl, "%s%s%s", rel, *rel ? "/" : "", de->d_name);
+		bool is_dir = de->d_type == DT_DIR;
+		if (de->d_type == DT_UNKNOWN) {
+			struct stat st;
+			is_dir = lstat(a, &st) == 0 && S_ISDIR(st.st_mode);
+		}
+		if (denied(w, rl, de->d_name, is_dir))
+			r = hide_path(a, w->empty_file, w->err);
+		else if (is_dir)
+			r = deny_walk_dir(w, a, rl, depth + 1);
+	}
+	closedir(d);
+	return r;
+}
+
+static int apply_deny(const struct al_policy *p, const char *tree, const char *empty_file,
+		      al_error *err)
+{
+	struct deny_walk w = { .p = p, .empty_file = empty_file, .err = err };
+	int r = deny_walk_dir(&w, tree, "", 0);
+	al_strlist_clear(&w.extra);
+	return r < 0 ? al_error_wrap(err, "hiding denied paths in %s", tree + strlen(NEWROOT)) : 0;
+}
+
+/* ---- workspace, extra mounts, tmp, dev, proc ---------------------------- */
+
+static int mount_host_tree(int fd, bool is_mount_fd, const char *dst, bool writable,
+			   al_error *err)
+{
+	unsigned long flags = MS_NOSUID | MS_NODEV | (writable ? 0 : MS_RDONLY);
+	if (make_mountpoint_for(fd, dst, err) < 0)
+		return -1;
+	return is_mount_fd ? attach_mount_fd(fd, dst, flags, err) : bind_fd(fd, dst, flags, err);
+}
+
+static int setup_workspace(const struct al_policy *p, const struct mount_sources *src,
+			   const char *empty_file, al_error *err)
+{
+	const char *dst = NEWROOT "/workspace";
+	if (src->workspace_fd < 0) {
+		if (make_dirs(dst, err) < 0)
+			return -1;
+		return mount_tmpfs(dst, MS_NOSUID | MS_NODEV | (p->workspace_writable ? 0 : MS_RDONLY),
+				   "0755", p->workspace_size, err);
+	}
+	if (mount_host_tree(src->workspace_fd, src->workspace_is_mount_fd, dst,
+			    p->workspace_writable, err) < 0)
+		return -1;
+	return apply_deny(p, dst, empty_file, err);
+}
+
+static int setup_extra_mounts(const struct al_policy *p, const struct mount_sources *src,
+			      const char *empty_file, al_error *err)
+{
+	for (size_t i = 0; i < p->n_mounts; i++) {
+		char dst[PATH_MAX];
+		snprintf(dst, sizeof dst, NEWROOT "%s", p->mounts[i].target);
+		if (mount_host_tree(src->mount_fds[i], src->mount_is_mount_fd[i], dst,
+				    p->mounts[i].writable, err) < 0)
+			return al_error_wrap(err, "mount %s", p->mounts[i].target);
+		struct stat st;
+		if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode) && apply_deny(p, dst, empty_file, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int setup_dev(const struct al_policy *p, al_error *err)
+{
+	const char *dev = NEWROOT "/dev";
+	char path[PATH_MAX];
+	if (make_dirs(dev, err) < 0 ||
+	    mount_tmpfs(dev, MS_NOSUID | MS_NOEXEC, "0755", 1 << 16, err) < 0)
+		return -1;
+	/* A user namespace cannot mknod: bind the host's harmless nodes. */
+	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+		char src[64];
+		snprintf(src, sizeof src, "/dev/%s", dev_nodes[i]);
+		snprintf(path, sizeof path, "%s/%s", dev, dev_nodes[i]);
+		if (make_file(path, err) < 0 || bind_path(src, path, MS_NOSUID | MS_NOEXEC, err) < 0)
+			return -1;
+	}
+	/* A private devpts: ptys for tools that want one, none of the host's
+	 * terminals, and no /dev/tty (the command has no controlling terminal). */
+	snprintf(path, sizeof path, "%s/pts", dev);
+	if (make_dirs(path, err) < 0)
+		return -1;
+	if (mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=0620") < 0)
+		return al_errno(err, "mounting devpts");
+	snprintf(path, sizeof path, "%s/shm", dev);
+	if (make_dirs(path, err) < 0 ||
+	    mount_tmpfs(path, MS_NOSUID | MS_NODEV | MS_NOEXEC, "1777", p->tmp_size, err) < 0)
+		return -1;
+	static const char *const links[][2] = {
+		{ "pts/ptmx", "ptmx" }, { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+		snprintf(path, sizeof path, "%s/%s", dev, links[i][1]);
+		if (symlink(links[i][0], path) < 0)
+			return al_errno(err, "creating %s", path);
+	}
+	return remount(dev, MS_RDONLY | MS_NOSUID | MS_NOEXEC, err);
+}
+
+static int setup_proc(const char *empty_file, al_error *err)
+{
+	const char *proc = NEWROOT "/proc";
+	char path[PATH_MAX];
+	/* Mounted while the host's /proc is still visible in this namespace:
+	 * the kernel only lets a user namespace mount proc when an unobscured
+	 * one is already visible (mount_too_revealing). */
+	if (make_dirs(proc, err) < 0)
+		return -1;
+	if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return al_errno(err, "mounting proc");
+	for (size_t i = 0; i < ARRAY_SIZE(proc_masked); i++) {
+		snprintf(path, sizeof path, "%s/%s", proc, proc_masked[i]);
+		if (hide_path(path, empty_file, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(proc_readonly); i++) {
+		snprintf(path, sizeof path, "%s/%s", proc, proc_readonly[i]);
+		if (access(path, F_OK) == 0 &&
+		    bind_path(path, path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int enter_new_root(al_error *err)
+{
+	/* pivot_root(".", "."): the old root ends up stacked under the new one
+	 * and is detached at once, so no path leads back to the host tree. */
+	if (chdir(NEWROOT) < 0)
+		return al_errno(err, "chdir to new root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return al_errno(err, "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		return al_errno(err, "detaching the old root");
+	if (chdir("/") < 0)
+		return al_errno(err, "chdir /");
+	return remount("/", MS_RDONLY | MS_NOSUID | MS_NODEV, err);
+}
+
+int mounts_setup(const struct al_policy *p, const struct mount_sources *src, al_error *err)
+{
+	/* Nothing we mount propagates back to the host; host unmounts still
+	 * reach us (slave), so we never pin a host filesystem busy. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return al_errno(err, "making mounts private");
+	if (mount_tmpfs(NEWROOT, MS_NOSUID | MS_NODEV, "0755", 1 << 20, err) < 0)
+		return -1;
+	const char *empty_file = NEWROOT "/.airlock-empty";
+	if (make_file(empty_file, err) < 0)
+		return -1;
+	char path[PATH_MAX];
+	static const char *const dirs[] = { "tmp", "sys" };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		snprintf(path, sizeof path, NEWROOT "/%s", dirs[i]);
+		if (make_dirs(path, err) < 0)
+			return -1;
+	}
+	if (bind_system_dirs(p, src->root_fd, err) < 0)
+		return al_error_wrap(err, "system directories");
+	if (hide_etc_secrets(empty_file, err) < 0)
+		return al_error_wrap(err, "/etc");
+	if (setup_workspace(p, src, empty_file, err) < 0)
+		return al_error_wrap(err, "/workspace");
+	if (setup_extra_mounts(p, src, empty_file, err) < 0)
+		return -1;
+	if (mount_tmpfs(NEWROOT "/tmp", MS_NOSUID | MS_NODEV | MS_NOEXEC, "1777", p->tmp_size,
+			err) < 0)
+		return al_error_wrap(err, "/tmp");
+	if (setup_dev(p, err) < 0)
+		return al_error_wrap(err, "/dev");
+	if (setup_proc(empty_file, err) < 0)
+		return al_error_wrap(err, "/proc");
+	/* The empty file stays referenced by its bind mounts; unlink the name. */
+	if (unlink(empty_file) < 0)
+		return al_errno(err, "removing %s", empty_file);
+	return enter_new_root(err);
+}

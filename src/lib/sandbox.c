@@ -1,1 +1,282 @@
-#include "internal.h"
+/* The supervisor: create, exec, destroy.
+ *
+ * create: everything that can fail cleanly is done here, before any process
+ * exists (policy copy, seccomp compile, source fds, cgroups). Then one clone()
+ * with all the namespaces; the child (init.c) waits at sync 1 while we write
+ * its id maps and put it into its cgroups, and reports at sync 2 that it has
+ * applied every layer. Any failure kills it: nothing half-built ever runs a
+ * command (fail closed).
+ */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define SANDBOX_CLONE_FLAGS \
+	(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET)
+
+uint64_t al_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void record_static_layers(struct al_sandbox *sb)
+{
+	struct al_layer_status *ls = sb->layers;
+	layer_set(ls, AL_LAYER_USERNS, AL_LAYER_APPLIED, "uid/gid %u inside", AL_SANDBOX_UID);
+	layer_set(ls, AL_LAYER_PIDNS, AL_LAYER_APPLIED, NULL);
+	layer_set(ls, AL_LAYER_MOUNTNS, AL_LAYER_APPLIED, NULL);
+	layer_set(ls, AL_LAYER_IPCNS, AL_LAYER_APPLIED, NULL);
+	layer_set(ls, AL_LAYER_UTSNS, AL_LAYER_APPLIED, NULL);
+	layer_set(ls, AL_LAYER_CGROUPNS, AL_LAYER_APPLIED, NULL);
+	layer_set(ls, AL_LAYER_NETNS, AL_LAYER_APPLIED, "loopback only");
+	layer_set(ls, AL_LAYER_FILESYSTEM, AL_LAYER_APPLIED, "pivot_root, read-only root");
+	layer_set(ls, AL_LAYER_CAPS, AL_LAYER_APPLIED, "all sets empty, securebits locked");
+	layer_set(ls, AL_LAYER_NO_NEW_PRIVS, AL_LAYER_APPLIED, NULL);
+	layer_set(ls, AL_LAYER_SECCOMP, AL_LAYER_APPLIED, NULL);
+	if (sb->prog.notify)
+		layer_set(ls, AL_LAYER_SECCOMP_NOTIFY, AL_LAYER_APPLIED, NULL);
+	else
+		layer_set(ls, AL_LAYER_SECCOMP_NOTIFY, AL_LAYER_UNAVAILABLE,
+			  "kernel lacks seccomp user notification: denials refused but not counted");
+	if (sb->landlock_abi > 0)
+		layer_set(ls, AL_LAYER_LANDLOCK, AL_LAYER_APPLIED, "ABI %d%s", sb->landlock_abi,
+			  sb->landlock_abi < 4 ? " (no TCP rules)" : sb->landlock_abi < 6 ? " (no scoping)" : "");
+	else
+		layer_set(ls, AL_LAYER_LANDLOCK, AL_LAYER_UNAVAILABLE, "kernel has no Landlock");
+	layer_set(ls, AL_LAYER_TIMEOUT, sb->pol.timeout_ms ? AL_LAYER_APPLIED : AL_LAYER_OFF, NULL);
+	layer_set(ls, AL_LAYER_RLIMITS, AL_LAYER_APPLIED, "core 0, nofile %llu, fsize %llu",
+		  (unsigned long long)sb->pol.open_files, (unsigned long long)sb->pol.file_size);
+	if (!sb->pol.workspace || !sb->pol.workspace_writable)
+		layer_set(ls, AL_LAYER_IDMAP, AL_LAYER_NOT_NEEDED, NULL);
+}
+
+static void record_cgroup_layers(struct al_sandbox *sb)
+{
+	const struct al_policy *p = &sb->pol;
+	const struct cgroup_status *st = &sb->cgst;
+	struct al_layer_status *ls = sb->layers;
+	struct {
+		enum al_layer layer;
+		uint64_t want;
+		bool have;
+		const char *fallback;
+	} rows[] = {
+		{ AL_LAYER_CGROUP_MEMORY, p->memory_bytes, st->memory, "RLIMIT_AS per process" },
+		{ AL_LAYER_CGROUP_PIDS, p->pids, st->pids, "RLIMIT_NPROC in the user namespace" },
+		{ AL_LAYER_CGROUP_CPU, p->cpu_millis, st->cpu, NULL },
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		if (!rows[i].want)
+			layer_set(ls, rows[i].layer, AL_LAYER_OFF, NULL);
+		else if (rows[i].have)
+			layer_set(ls, rows[i].layer, AL_LAYER_APPLIED, "cgroup %s", st->backend);
+		else if (rows[i].fallback)
+			layer_set(ls, rows[i].layer, AL_LAYER_UNAVAILABLE, "no cgroup (%s); fallback: %s",
+				  st->note, rows[i].fallback);
+		else
+			layer_set(ls, rows[i].layer, AL_LAYER_UNAVAILABLE, "no cgroup (%s); not enforced",
+				  st->note);
+	}
+}
+
+/* Writable host trees as root: the sandbox's host id differs from the owner,
+ * so hand the child an idmapped mount (owner <-> sandbox id); files it writes
+ * then belong to the caller on the host. Returns the number of fds put in fds[]. */
+static size_t idmapped_sources(struct al_sandbox *sb, int *fds, int *ws_bit, int *mount_bits)
+{
+	size_t n = 0;
+	*ws_bit = 0;
+	*mount_bits = 0;
+	if (!sb->idm.privileged)
+		return 0;
+	al_error err;
+	al_error_clear(&err);
+	bool tried = false, failed = false;
+	if (sb->pol.workspace && sb->pol.workspace_writable && sb->src.workspace_fd >= 0) {
+		tried = true;
+		int fd = userns_idmapped_mount(sb->src.workspace_fd, getuid(), getgid(), &sb->idm, &err);
+		if (fd >= 0) {
+			fds[n++] = fd;
+			*ws_bit = 1;
+		} else
+			failed = true;
+	}
+	for (size_t i = 0; i < sb->pol.n_mounts && i < 31 && n < PROTO_MAX_FDS; i++) {
+		if (!sb->pol.mounts[i].writable)
+			continue;
+		tried = true;
+		int fd = userns_idmapped_mount(sb->src.mount_fds[i], getuid(), getgid(), &sb->idm, &err);
+		if (fd >= 0) {
+			fds[n++] = fd;
+			*mount_bits |= 1 << i;
+		} else
+			failed = true;
+	}
+	if (!tried)
+		layer_set(sb->layers, AL_LAYER_IDMAP, AL_LAYER_NOT_NEEDED, NULL);
+	else if (failed)
+		layer_set(sb->layers, AL_LAYER_IDMAP, AL_LAYER_UNAVAILABLE,
+			  "%s: new files belong to the sandbox's host id", err.msg);
+	else
+		layer_set(sb->layers, AL_LAYER_IDMAP, AL_LAYER_APPLIED, "files written belong to uid %u",
+			  (unsigned)getuid());
+	return n;
+}
+
+static int wait_ready(struct al_sandbox *sb, al_error *err)
+{
+	struct proto_msg m;
+	int fds[1];
+	size_t nfds = 1;
+	/* sync 2 */
+	ssize_t n = proto_recv(sb->sock, &m, fds, &nfds);
+	if (n <= 0)
+		return al_err(err, EPIPE, "sandbox init died during setup");
+	if (m.type == MSG_ERROR) {
+		m.text[sizeof m.text - 1] = '\0';
+		return al_err(err, m.a, "%s", m.text);
+	}
+	if (m.type != MSG_READY)
+		return al_err(err, EPROTO, "unexpected message %u from sandbox init", m.type);
+	sb->listener = nfds ? fds[0] : -1;
+	return 0;
+}
+
+static int start_init(struct al_sandbox *sb, al_error *err)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return al_errno(err, "socketpair");
+	pid_t pid = (pid_t)syscall(SYS_clone, SANDBOX_CLONE_FLAGS | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return al_errno(err, "clone (user, pid, mount, ipc, uts, net namespaces)");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		sandbox_init_main(sb, sv[1]);
+	}
+	close(sv[1]);
+	sb->sock = sv[0];
+	sb->init_pid = pid;
+
+	if (userns_write_maps(pid, &sb->idm, err) < 0)
+		return -1;
+	if (sb->cg && cgroup_attach(sb->cg, pid, err) < 0)
+		return -1;
+	int fds[PROTO_MAX_FDS], ws_bit, mount_bits;
+	size_t n = idmapped_sources(sb, fds, &ws_bit, &mount_bits);
+	/* sync 1 */
+	struct proto_msg go = { .type = MSG_GO, .a = ws_bit, .b = mount_bits };
+	int r = proto_send(sb->sock, &go, fds, n);
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	if (r < 0)
+		return al_errno(err, "starting sandbox init");
+	return wait_ready(sb, err);
+}
+
+static struct al_sandbox *sandbox_alloc(void)
+{
+	struct al_sandbox *sb = calloc(1, sizeof *sb);
+	if (!sb)
+		return NULL;
+	sb->sock = sb->listener = sb->intr_fd = -1;
+	sb->init_pid = -1;
+	sb->src = (struct mount_sources){ .root_fd = -1, .workspace_fd = -1 };
+	return sb;
+}
+
+AL_API int al_sandbox_create(const al_policy *p, al_sandbox **out, al_error *err)
+{
+	*out = NULL;
+	struct al_sandbox *sb = sandbox_alloc();
+	if (!sb)
+		return al_err(err, ENOMEM, "out of memory");
+	if (policy_copy(&sb->pol, p) < 0) {
+		free(sb);
+		return al_err(err, ENOMEM, "out of memory");
+	}
+	al_policy_digest(&sb->pol, sb->digest);
+	userns_plan(&sb->idm);
+	sb->landlock_abi = landlock_abi();
+	sb->intr_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sb->intr_fd < 0) {
+		al_errno(err, "eventfd");
+		goto fail;
+	}
+	/* Compiled here, where an error still reaches the user cleanly. */
+	if (seccomp_build(&sb->pol, seccomp_notify_supported(), &sb->prog, err) < 0)
+		goto fail;
+	if (mounts_open_sources(&sb->pol, &sb->src, err) < 0)
+		goto fail;
+	struct cgroup_limits lim = { .memory_bytes = sb->pol.memory_bytes, .pids = sb->pol.pids,
+				     .cpu_millis = sb->pol.cpu_millis };
+	/* pids counts the command's tree; init is one more process. */
+	if (lim.pids)
+		lim.pids += 1;
+	if (cgroup_create(&lim, &sb->cg, &sb->cgst, err) < 0) {
+		al_error_wrap(err, "cgroup");
+		goto fail;
+	}
+	record_static_layers(sb);
+	record_cgroup_layers(sb);
+	if (start_init(sb, err) < 0)
+		goto fail;
+	/* The child used these; the supervisor has no further need. */
+	mounts_close_sources(&sb->src);
+	seccomp_prog_free(&sb->prog);
+	*out = sb;
+	return 0;
+fail:
+	al_error_wrap(err, "creating sandbox");
+	al_sandbox_destroy(sb);
+	return -1;
+}
+
+AL_API void al_sandbox_destroy(al_sandbox *sb)
+{
+	if (!sb)
+		return;
+	if (sb->sock >= 0)
+		close(sb->sock); /* init sees EOF, kills everything, exits */
+	if (sb->init_pid > 0) {
+		/* Killing a pid namespace's init kills every process in it. */
+		kill(sb->init_pid, SIGKILL);
+		while (waitpid(sb->init_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	cgroup_destroy(sb->cg);
+	if (sb->listener >= 0)
+		close(sb->listener);
+	if (sb->intr_fd >= 0)
+		close(sb->intr_fd);
+	mounts_close_sources(&sb->src);
+	seccomp_prog_free(&sb->prog);
+	policy_clear(&sb->pol);
+	free(sb);
+}
+
+AL_API void al_sandbox_interrupt(al_sandbox *sb, int signo)
+{
+	if (!sb || sb->intr_fd < 0)
+		return;
+	sb->intr_signo = signo;
+	uint64_t one = 1;
+	(void)!write(sb->intr_fd, &one, sizeof one);
+}

@@ -1,0 +1,37 @@
+/* The supervisor <-> sandbox-init protocol over a SOCK_SEQPACKET socketpair.
+ * Every message is one struct proto_msg, optionally carrying fds. The
+ * numbered sync points (sync 1, sync 2) are marked with matching comments in
+ * sandbox.c (supervisor) and init.c (child). */
+#ifndef AIRLOCK_PROTO_H
+#define AIRLOCK_PROTO_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+enum proto_type {
+	MSG_GO = 1,	/* sync 1, supervisor -> init: maps written, cgroups joined; fds: idmapped mounts */
+	MSG_ERROR,	/* init -> supervisor: setup failed (a = errno, text = message) */
+	MSG_READY,	/* sync 2, init -> supervisor: sandbox built; fds: seccomp listener (if any) */
+	MSG_EXEC,	/* supervisor -> init: fds: payload memfd, stdin, stdout, stderr; a = argc, b = envc */
+	MSG_STARTED,	/* init -> supervisor: a = host-invisible pid of the command inside */
+	MSG_EXITED,	/* init -> supervisor: a = wait status, b = exec errno (0 = it ran) */
+	MSG_SIGNAL,	/* supervisor -> init: a = signal, b = scope */
+};
+
+enum proto_scope { SCOPE_GROUP = 0, SCOPE_ALL = 1 };
+
+#define PROTO_MAX_FDS 16
+
+struct proto_msg {
+	uint32_t type;
+	int32_t a, b, c;
+	uint64_t utime_us, stime_us, maxrss_kb; /* MSG_EXITED: rusage of everything reaped */
+	char text[768];
+};
+
+int proto_send(int sock, const struct proto_msg *m, const int *fds, size_t nfds);
+/* Returns bytes read (0 = peer gone), -1 on error. Received fds go to fds[],
+ * their count to *nfds (pass NULL to refuse and close any). */
+ssize_t proto_recv(int sock, struct proto_msg *m, int *fds, size_t *nfds);
+
+#endif

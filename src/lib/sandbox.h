@@ -1,0 +1,36 @@
+/* The sandbox object, shared by the supervisor (sandbox.c), the sandbox's
+ * init (init.c) and the report (report.c). */
+#ifndef AIRLOCK_SANDBOX_H
+#define AIRLOCK_SANDBOX_H
+
+#include "internal.h"
+#include "proto.h"
+
+#include <signal.h>
+
+struct al_sandbox {
+	struct al_policy pol;
+	char digest[65];
+	struct idmap idm;
+	struct mount_sources src;
+	struct seccomp_prog prog;
+	int landlock_abi;
+	struct cgroup *cg;
+	struct cgroup_status cgst;
+	struct al_layer_status layers[AL_LAYER_COUNT];
+
+	pid_t init_pid; /* host pid of the sandbox's init */
+	int sock;	/* control socket to init */
+	int listener;	/* seccomp user-notification fd, or -1 */
+	int intr_fd;	/* eventfd: al_sandbox_interrupt() wakes the exec loop */
+	volatile sig_atomic_t intr_signo;
+	struct denials den;
+	uint64_t rusage_utime_us, rusage_stime_us; /* of earlier execs, to report deltas */
+};
+
+/* The child side: runs as the sandbox's PID 1. Never returns. */
+_Noreturn void sandbox_init_main(struct al_sandbox *sb, int sock);
+
+uint64_t al_now_us(void);
+
+#endif
