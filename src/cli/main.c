@@ -1,2 +1,56 @@
-#include "airlock.h"
-int main(void){return 0;}
+/* airlock: the command-line front end. Each subcommand is one file that
+ * parses its arguments and calls libairlock. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+	"usage: airlock <command> [options]\n"
+	"\n"
+	"  run [options] -- CMD [ARG...]   run one command in a disposable sandbox\n"
+	"  policy validate FILE...         check policy files (errors name file:line: field)\n"
+	"  policy show [FILE]              print the effective policy as JSON, with its digest\n"
+	"  check [--json]                  which layers this host can enforce\n"
+	"\n"
+	"  airlock run --help              options of run\n"
+	"  --version                       print the version\n"
+	"\n"
+	"Exit codes: the command's own status; 124 timed out; 125 airlock failed (nothing ran);\n"
+	"126 not executable; 127 not found; 128+N killed by signal N.\n";
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{ "run", cmd_run },
+	{ "policy", cmd_policy },
+	{ "check", cmd_check },
+};
+
+int cli_fail(const al_error *err)
+{
+	fprintf(stderr, "airlock: %s\n", err->msg[0] ? err->msg : "failed");
+	return err->exit_code ? err->exit_code : 125;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 125;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("airlock %s\n", al_version());
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "airlock: unknown command '%s'\n%s", argv[1], usage);
+	return 125;
+}

@@ -1,1 +1,150 @@
-#include "internal.h"
+/* `airlock check`: what this host can enforce, found by trying it — a layer
+ * is reported available only after it was actually applied here. */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+struct probe_out {
+	bool ok;
+	char note[256];
+};
+
+static void probe_userns(struct probe_out *o)
+{
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS |
+					      CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD,
+				   NULL, NULL, NULL, 0);
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0) {
+		snprintf(o->note, sizeof o->note, "clone: %s (user namespaces disabled?)", strerror(errno));
+		return;
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	o->ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	snprintf(o->note, sizeof o->note, "user, pid, mount, net, ipc, uts");
+}
+
+static void probe_landlock(struct probe_out *o)
+{
+	int abi = landlock_abi();
+	o->ok = abi > 0;
+	if (abi <= 0)
+		snprintf(o->note, sizeof o->note, "not available (kernel < 5.13 or not in the lsm= list)");
+	else
+		snprintf(o->note, sizeof o->note, "ABI %d: filesystem%s%s", abi,
+			 abi >= 4 ? ", TCP bind/connect" : " (no TCP rules: ABI < 4)",
+			 abi >= 6 ? ", abstract-socket and signal scoping" : " (no scoping: ABI < 6)");
+}
+
+static void probe_seccomp(struct probe_out *o)
+{
+	o->ok = seccomp_notify_supported();
+	snprintf(o->note, sizeof o->note, "%s", o->ok ? "filter + user notification (denials counted)"
+						       : "no user notification: denials not counted");
+}
+
+static void probe_cgroup(enum al_layer which, struct probe_out *o)
+{
+	struct cgroup_status st = { 0 };
+	cgroup_probe(&st);
+	o->ok = which == AL_LAYER_CGROUP_MEMORY ? st.memory
+		: which == AL_LAYER_CGROUP_PIDS ? st.pids : st.cpu;
+	if (o->ok)
+		snprintf(o->note, sizeof o->note, "cgroup %s", st.backend);
+	else
+		snprintf(o->note, sizeof o->note, "%s; %s", st.note,
+			 which == AL_LAYER_CGROUP_MEMORY ? "fallback RLIMIT_AS"
+			 : which == AL_LAYER_CGROUP_PIDS ? "fallback RLIMIT_NPROC" : "not enforced");
+}
+
+static void probe_mem(struct probe_out *o) { probe_cgroup(AL_LAYER_CGROUP_MEMORY, o); }
+static void probe_pids(struct probe_out *o) { probe_cgroup(AL_LAYER_CGROUP_PIDS, o); }
+static void probe_cpu(struct probe_out *o) { probe_cgroup(AL_LAYER_CGROUP_CPU, o); }
+
+static void probe_idmap(struct probe_out *o)
+{
+	if (geteuid() != 0) {
+		o->ok = true;
+		snprintf(o->note, sizeof o->note, "not needed: files written belong to uid %u already",
+			 (unsigned)geteuid());
+		return;
+	}
+	struct idmap m;
+	userns_plan(&m);
+	m.host_uid = m.host_gid = 0x5fffffff;
+	al_error err;
+	al_error_clear(&err);
+	_cleanup_close_ int dir = open("/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = dir >= 0 ? userns_idmapped_mount(dir, 0, 0, &m, &err) : -1;
+	o->ok = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	snprintf(o->note, sizeof o->note, "%s", o->ok ? "files written to a host workspace belong to the caller" : err.msg);
+}
+
+/* The whole stack at once: create a default sandbox and run /bin/true. */
+static void probe_full(struct probe_out *o)
+{
+	al_error err;
+	al_error_clear(&err);
+	al_policy *p = al_policy_new();
+	al_sandbox *sb = NULL;
+	if (!p) {
+		snprintf(o->note, sizeof o->note, "out of memory");
+		return;
+	}
+	if (al_sandbox_create(p, &sb, &err) == 0) {
+		char *argv[] = { (char *)"true", NULL };
+		al_exec ex = { .argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+		al_result res;
+		if (al_sandbox_exec(sb, &ex, &res, &err) == 0 && res.exit_code == 0)
+			o->ok = true;
+	}
+	snprintf(o->note, sizeof o->note, "%s", o->ok ? "default policy, /bin/true ran" : err.msg);
+	al_sandbox_destroy(sb);
+	al_policy_free(p);
+}
+
+static const struct {
+	const char *name;
+	void (*probe)(struct probe_out *o);
+} rows[] = {
+	{ "namespaces", probe_userns },
+	{ "landlock", probe_landlock },
+	{ "seccomp", probe_seccomp },
+	{ "memory_limit", probe_mem },
+	{ "pids_limit", probe_pids },
+	{ "cpu_limit", probe_cpu },
+	{ "idmapped_workspace", probe_idmap },
+	{ "sandbox", probe_full },
+};
+
+AL_API int al_check_host(FILE *out, bool json)
+{
+	int missing = 0;
+	if (json)
+		fputs("{\"layers\":{", out);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct probe_out o = { 0 };
+		rows[i].probe(&o);
+		missing += !o.ok;
+		if (json) {
+			fprintf(out, "%s\"%s\":{\"available\":%s,\"note\":", i ? "," : "", rows[i].name,
+				o.ok ? "true" : "false");
+			json_write_string(out, o.note);
+			fputc('}', out);
+		} else {
+			fprintf(out, "%-8s %-20s %s\n", o.ok ? "ok" : "MISSING", rows[i].name, o.note);
+		}
+	}
+	if (json)
+		fprintf(out, "},\"missing\":%d}\n", missing);
+	return missing;
+}

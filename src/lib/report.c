@@ -1,1 +1,72 @@
-#include "internal.h"
+/* The run report: one JSON object per exec, for --report and later for the
+ * audit stream. Field names are a contract (docs/report.md). */
+#include "sandbox.h"
+
+#include <stdio.h>
+
+static const char *state_name(enum al_layer_state s)
+{
+	switch (s) {
+	case AL_LAYER_APPLIED: return "applied";
+	case AL_LAYER_UNAVAILABLE: return "unavailable";
+	case AL_LAYER_NOT_NEEDED: return "not_needed";
+	default: return "off";
+	}
+}
+
+static void write_layers(const struct al_sandbox *sb, FILE *out)
+{
+	fputs("\"layers\":{", out);
+	for (int i = 0; i < AL_LAYER_COUNT; i++) {
+		if (i)
+			fputc(',', out);
+		json_write_string(out, al_layer_name((enum al_layer)i));
+		fprintf(out, ":{\"state\":\"%s\"", state_name(sb->layers[i].state));
+		if (sb->layers[i].note[0]) {
+			fputs(",\"note\":", out);
+			json_write_string(out, sb->layers[i].note);
+		}
+		fputc('}', out);
+	}
+	fputs("},\"unavailable\":[", out);
+	bool first = true;
+	for (int i = 0; i < AL_LAYER_COUNT; i++)
+		if (sb->layers[i].state == AL_LAYER_UNAVAILABLE) {
+			if (!first)
+				fputc(',', out);
+			first = false;
+			json_write_string(out, al_layer_name((enum al_layer)i));
+		}
+	fputc(']', out);
+}
+
+AL_API int al_sandbox_write_report(const al_sandbox *sb, const al_result *res, FILE *out)
+{
+	fputs("{\"version\":1,\"policy_digest\":", out);
+	json_write_string(out, sb->digest);
+	fprintf(out, ",\"exit_reason\":\"%s\",\"exit_status\":%d,\"term_signal\":%d,\"exit_code\":%d",
+		al_exit_reason_name(res->reason), res->exit_status, res->term_signal, res->exit_code);
+	if (res->exec_error[0]) {
+		fputs(",\"exec_error\":", out);
+		json_write_string(out, res->exec_error);
+	}
+	fprintf(out, ",\"wall_ms\":%.3f,\"cpu_user_ms\":%.3f,\"cpu_sys_ms\":%.3f",
+		(double)res->wall_us / 1000.0, (double)res->cpu_user_us / 1000.0,
+		(double)res->cpu_sys_us / 1000.0);
+	fprintf(out, ",\"peak_memory_bytes\":%llu,\"peak_pids\":%llu,\"output_bytes\":%llu",
+		(unsigned long long)res->peak_memory_bytes, (unsigned long long)res->peak_pids,
+		(unsigned long long)res->output_bytes);
+	fprintf(out, ",\"denied_syscalls_total\":%llu,\"denied_syscalls\":{",
+		(unsigned long long)res->denied_total);
+	for (size_t i = 0; i < res->n_denied; i++) {
+		if (i)
+			fputc(',', out);
+		json_write_string(out, res->denied[i].name);
+		fprintf(out, ":%llu", (unsigned long long)res->denied[i].count);
+	}
+	fputs("},", out);
+	fprintf(out, "\"sandbox_host_uid\":%u,", (unsigned)sb->idm.host_uid);
+	write_layers(sb, out);
+	fputs("}\n", out);
+	return ferror(out) ? -1 : 0;
+}

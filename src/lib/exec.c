@@ -1,0 +1,447 @@
+/* al_sandbox_exec: one command in a created sandbox.
+ *
+ * The supervisor's loop waits on the control socket (started/exited), the
+ * seccomp listener (every refused syscall is counted by name and answered
+ * EPERM), a timer (wall-clock limit: TERM to everything, a grace, then
+ * KILL), the interrupt eventfd, and — when an output cap is set — the
+ * command's stdout/stderr pipes, which it relays and counts.
+ */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/timerfd.h>
+
+extern char **environ;
+
+static const char *const default_env[] = {
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"TMPDIR=/tmp", "USER=nobody", "LOGNAME=nobody", "LANG=C.UTF-8",
+};
+
+/* Put "NAME=value" into env, replacing an entry of the same name. */
+static int env_put(struct al_strlist *env, const char *kv)
+{
+	size_t nlen = strcspn(kv, "=");
+	for (size_t i = 0; i < env->n; i++)
+		if (strncmp(env->v[i], kv, nlen + 1) == 0) {
+			char *dup = strdup(kv);
+			if (!dup)
+				return -1;
+			free(env->v[i]);
+			env->v[i] = dup;
+			return 0;
+		}
+	return al_strlist_add(env, kv);
+}
+
+/* A clean environment: fixed defaults, then the names the policy lets through
+ * from the caller, then the values it sets. Nothing else crosses. */
+static int build_env(const struct al_policy *p, struct al_strlist *env)
+{
+	for (size_t i = 0; i < sizeof default_env / sizeof default_env[0]; i++)
+		if (env_put(env, default_env[i]) < 0)
+			return -1;
+	if (env_put(env, p->workspace_writable ? "HOME=/workspace" : "HOME=/tmp") < 0)
+		return -1;
+	for (size_t i = 0; i < p->env_allow.n; i++) {
+		const char *v = getenv(p->env_allow.v[i]);
+		if (!v)
+			continue;
+		size_t len = strlen(p->env_allow.v[i]) + strlen(v) + 2;
+		char *kv = malloc(len);
+		if (!kv)
+			return -1;
+		snprintf(kv, len, "%s=%s", p->env_allow.v[i], v);
+		int r = env_put(env, kv);
+		free(kv);
+		if (r < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < p->env_set.n; i++)
+		if (env_put(env, p->env_set.v[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd pf = { .fd = fd, .events = POLLOUT };
+			poll(&pf, 1, 1000);
+			continue;
+		}
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* argv, env, cwd as NUL-terminated strings in a sealed memfd. */
+static int make_payload(const al_exec *ex, const struct al_strlist *env, int *argc, al_error *err)
+{
+	_cleanup_close_ int fd = memfd_create("airlock-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return al_errno(err, "memfd_create");
+	int n = 0;
+	for (; ex->argv[n]; n++)
+		if (write_all(fd, ex->argv[n], strlen(ex->argv[n]) + 1) < 0)
+			return al_errno(err, "writing exec request");
+	for (size_t i = 0; i < env->n; i++)
+		if (write_all(fd, env->v[i], strlen(env->v[i]) + 1) < 0)
+			return al_errno(err, "writing exec request");
+	const char *cwd = ex->cwd ? ex->cwd : "/workspace";
+	if (write_all(fd, cwd, strlen(cwd) + 1) < 0)
+		return al_errno(err, "writing exec request");
+	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+	*argc = n;
+	return al_steal_fd(&fd);
+}
+
+struct relay {
+	int src;      /* read end, -1 when closed */
+	int dst;      /* caller's fd */
+};
+
+struct exec_loop {
+	struct al_sandbox *sb;
+	al_result *res;
+	struct relay out[2];
+	int timer;
+	int kill_phase; /* 0 running, 1 TERM sent, 2 KILL sent, 3 init killed */
+	bool exited, started, output_capped;
+	int status, exec_errno;
+	uint64_t utime_us, stime_us, maxrss_kb;
+};
+
+static void arm(int timer, uint64_t ms)
+{
+	struct itimerspec it = { .it_value = { .tv_sec = (time_t)(ms / 1000),
+					       .tv_nsec = (long)(ms % 1000) * 1000000 } };
+	if (ms == 0)
+		it.it_value.tv_nsec = 1;
+	timerfd_settime(timer, 0, &it, NULL);
+}
+
+static void send_signal(struct al_sandbox *sb, int sig, int scope)
+{
+	struct proto_msg m = { .type = MSG_SIGNAL, .a = sig, .b = scope };
+	proto_send(sb->sock, &m, NULL, 0);
+}
+
+/* TERM to everything, KILL after the grace, then the namespace itself. */
+static void escalate(struct exec_loop *L)
+{
+	struct al_sandbox *sb = L->sb;
+	switch (L->kill_phase++) {
+	case 0:
+		send_signal(sb, SIGTERM, SCOPE_ALL);
+		arm(L->timer, sb->pol.kill_grace_ms ? sb->pol.kill_grace_ms : 1);
+		break;
+	case 1:
+		send_signal(sb, SIGKILL, SCOPE_ALL);
+		arm(L->timer, 1000);
+		break;
+	default:
+		kill(sb->init_pid, SIGKILL);
+		break;
+	}
+}
+
+static void on_timer(struct exec_loop *L)
+{
+	uint64_t ticks;
+	(void)!read(L->timer, &ticks, sizeof ticks);
+	if (L->kill_phase == 0 && !L->output_capped)
+		L->res->reason = AL_EXIT_TIMEOUT;
+	escalate(L);
+}
+
+static void on_interrupt(struct exec_loop *L)
+{
+	uint64_t n;
+	(void)!read(L->sb->intr_fd, &n, sizeof n);
+	int sig = L->sb->intr_signo ? L->sb->intr_signo : SIGTERM;
+	if (L->kill_phase == 0 && L->res->reason != AL_EXIT_TIMEOUT) {
+		/* First interrupt: pass it on, as a shell would to its foreground job. */
+		send_signal(L->sb, sig, SCOPE_GROUP);
+		L->kill_phase = 0;
+		L->sb->intr_signo = 0;
+		if (n > 1 || sig == SIGKILL)
+			escalate(L);
+	} else {
+		escalate(L);
+	}
+}
+
+static void cap_output(struct exec_loop *L)
+{
+	static const char marker[] = "\n[airlock: output limit reached; output truncated]\n";
+	L->output_capped = true;
+	(void)!write_all(L->out[1].dst, marker, sizeof marker - 1);
+	for (int i = 0; i < 2; i++)
+		if (L->out[i].src >= 0) {
+			close(L->out[i].src); /* writers now get EPIPE / SIGPIPE */
+			L->out[i].src = -1;
+		}
+	if (L->kill_phase == 0)
+		escalate(L); /* TERM now, KILL after the grace */
+}
+
+static void on_output(struct exec_loop *L, struct relay *r)
+{
+	char buf[65536];
+	ssize_t n = read(r->src, buf, sizeof buf);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		close(r->src);
+		r->src = -1;
+		return;
+	}
+	uint64_t limit = L->sb->pol.output_limit;
+	size_t take = (size_t)n;
+	if (limit && L->res->output_bytes + take > limit)
+		take = (size_t)(limit - L->res->output_bytes);
+	L->res->output_bytes += take;
+	if (take)
+		(void)!write_all(r->dst, buf, take);
+	if (take < (size_t)n)
+		cap_output(L);
+}
+
+static void on_control(struct exec_loop *L)
+{
+	struct proto_msg m;
+	ssize_t n = proto_recv(L->sb->sock, &m, NULL, NULL);
+	if (n <= 0) {
+		/* init is gone (killed by us, the OOM killer, or from outside) */
+		if (!L->exited) {
+			L->exited = true;
+			L->status = SIGKILL; /* as a wait status: killed by SIGKILL */
+		}
+		close(L->sb->sock);
+		L->sb->sock = -1;
+		return;
+	}
+	if (m.type == MSG_STARTED) {
+		L->started = true;
+	} else if (m.type == MSG_EXITED) {
+		L->exited = true;
+		L->status = m.a;
+		L->exec_errno = m.b;
+		L->utime_us = m.utime_us;
+		L->stime_us = m.stime_us;
+		L->maxrss_kb = m.maxrss_kb;
+	}
+}
+
+static void on_listener(struct exec_loop *L)
+{
+	if (seccomp_notify_serve(L->sb->listener, &L->sb->den) < 0) {
+		close(L->sb->listener);
+		L->sb->listener = -1;
+	}
+}
+
+static int run_loop(struct exec_loop *L)
+{
+	struct al_sandbox *sb = L->sb;
+	while (!L->exited || L->out[0].src >= 0 || L->out[1].src >= 0) {
+		struct pollfd pf[6];
+		int kinds[6], n = 0;
+#define WATCH(fd_, kind_) \
+	do { if ((fd_) >= 0) { pf[n] = (struct pollfd){ .fd = (fd_), .events = POLLIN }; kinds[n++] = (kind_); } } while (0)
+		if (!L->exited)
+			WATCH(sb->sock, 0);
+		WATCH(sb->listener, 1);
+		WATCH(L->timer, 2);
+		WATCH(sb->intr_fd, 3);
+		WATCH(L->out[0].src, 4);
+		WATCH(L->out[1].src, 5);
+#undef WATCH
+		if (poll(pf, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (int i = 0; i < n; i++) {
+			if (!pf[i].revents)
+				continue;
+			switch (kinds[i]) {
+			case 0: on_control(L); break;
+			case 1: on_listener(L); break;
+			case 2: on_timer(L); break;
+			case 3: on_interrupt(L); break;
+			case 4: on_output(L, &L->out[0]); break;
+			case 5: on_output(L, &L->out[1]); break;
+			}
+		}
+	}
+	return 0;
+}
+
+static void finish_result(struct exec_loop *L, uint64_t t0)
+{
+	struct al_sandbox *sb = L->sb;
+	al_result *res = L->res;
+	struct cgroup_stats cs = { 0 };
+	if (sb->cg)
+		cgroup_read_stats(sb->cg, &cs);
+	res->wall_us = al_now_us() - t0;
+	res->cpu_user_us = L->utime_us - sb->rusage_utime_us;
+	res->cpu_sys_us = L->stime_us - sb->rusage_stime_us;
+	sb->rusage_utime_us = L->utime_us;
+	sb->rusage_stime_us = L->stime_us;
+	res->peak_memory_bytes = cs.peak_memory ? cs.peak_memory : L->maxrss_kb * 1024;
+	res->peak_pids = cs.peak_pids;
+
+	int st = L->status;
+	bool signaled = WIFSIGNALED(st);
+	if (L->exec_errno) {
+		res->reason = AL_EXIT_EXITED;
+		res->exit_status = WEXITSTATUS(st);
+		res->exit_code = L->exec_errno == ENOENT ? 127 : 126;
+		snprintf(res->exec_error, sizeof res->exec_error, "%s", strerror(L->exec_errno));
+	} else if (res->reason == AL_EXIT_TIMEOUT) {
+		res->term_signal = signaled ? WTERMSIG(st) : 0;
+		res->exit_status = signaled ? 0 : WEXITSTATUS(st);
+		res->exit_code = 124;
+	} else if (cs.oom_killed && signaled && WTERMSIG(st) == SIGKILL) {
+		res->reason = AL_EXIT_OOM;
+		res->term_signal = SIGKILL;
+		res->exit_code = 128 + SIGKILL;
+	} else if (signaled) {
+		res->reason = L->output_capped ? AL_EXIT_OUTPUT_LIMIT
+			      : cs.pids_limit_hit ? AL_EXIT_PIDS_LIMIT : AL_EXIT_SIGNALED;
+		res->term_signal = WTERMSIG(st);
+		res->exit_code = 128 + WTERMSIG(st);
+	} else {
+		res->exit_status = WEXITSTATUS(st);
+		res->exit_code = res->exit_status;
+		res->reason = L->output_capped ? AL_EXIT_OUTPUT_LIMIT
+			      : (cs.pids_limit_hit && res->exit_status) ? AL_EXIT_PIDS_LIMIT
+			      : AL_EXIT_EXITED;
+	}
+	res->denied_total = sb->den.total;
+	res->n_denied = sb->den.n;
+	for (size_t i = 0; i < sb->den.n && i < AL_MAX_DENIALS; i++) {
+		seccomp_syscall_name(sb->den.v[i].nr, res->denied[i].name, sizeof res->denied[i].name);
+		res->denied[i].count = sb->den.v[i].count;
+	}
+}
+
+static int open_null(int flags)
+{
+	return open("/dev/null", flags | O_CLOEXEC);
+}
+
+AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al_error *err)
+{
+	memset(res, 0, sizeof *res);
+	res->exit_code = 125;
+	if (!ex->argv || !ex->argv[0])
+		return al_err(err, EINVAL, "no command given");
+	if (sb->sock < 0)
+		return al_err(err, EPIPE, "the sandbox is no longer running");
+	uint64_t t0 = al_now_us();
+	memset(&sb->den, 0, sizeof sb->den);
+
+	struct exec_loop L = { .sb = sb, .res = res, .timer = -1,
+			       .out = { { .src = -1, .dst = ex->stdout_fd }, { .src = -1, .dst = ex->stderr_fd } } };
+	struct al_strlist env = { 0 };
+	int fds[4] = { -1, -1, -1, -1 }; /* payload, stdin, stdout, stderr */
+	int rc = -1, argc = 0;
+
+	if (build_env(&sb->pol, &env) < 0) {
+		al_err(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	fds[0] = make_payload(ex, &env, &argc, err);
+	if (fds[0] < 0)
+		goto out;
+	fds[1] = ex->stdin_fd >= 0 ? dup(ex->stdin_fd) : open_null(O_RDONLY);
+	for (int i = 0; i < 2; i++) {
+		int dst = i == 0 ? ex->stdout_fd : ex->stderr_fd;
+		if (dst < 0) {
+			fds[2 + i] = open_null(O_WRONLY);
+			continue;
+		}
+		if (!sb->pol.output_limit) {
+			fds[2 + i] = dup(dst);
+			continue;
+		}
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) < 0) {
+			al_errno(err, "pipe");
+			goto out;
+		}
+		fcntl(p[0], F_SETFL, O_NONBLOCK);
+		L.out[i].src = p[0];
+		fds[2 + i] = p[1];
+	}
+	for (int i = 1; i < 4; i++)
+		if (fds[i] < 0) {
+			al_errno(err, "preparing stdio");
+			goto out;
+		}
+	L.timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (L.timer < 0) {
+		al_errno(err, "timerfd_create");
+		goto out;
+	}
+	if (sb->pol.timeout_ms)
+		arm(L.timer, sb->pol.timeout_ms);
+
+	struct proto_msg m = { .type = MSG_EXEC, .a = argc, .b = (int)env.n };
+	if (proto_send(sb->sock, &m, fds, 4) < 0) {
+		al_errno(err, "sending the command to the sandbox");
+		goto out;
+	}
+	for (int i = 0; i < 4; i++) {
+		close(fds[i]);
+		fds[i] = -1;
+	}
+	if (run_loop(&L) < 0) {
+		al_errno(err, "supervising the command");
+		goto out;
+	}
+	finish_result(&L, t0);
+	if (L.exec_errno) {
+		al_err(err, L.exec_errno, "cannot execute '%s': %s", ex->argv[0], res->exec_error);
+		err->exit_code = res->exit_code;
+		goto out;
+	}
+	rc = 0;
+out:
+	for (int i = 0; i < 4; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	for (int i = 0; i < 2; i++)
+		if (L.out[i].src >= 0)
+			close(L.out[i].src);
+	if (L.timer >= 0)
+		close(L.timer);
+	al_strlist_clear(&env);
+	return rc;
+}
+
+AL_API const char *al_exit_reason_name(enum al_exit_reason r)
+{
+	static const char *const names[] = {
+		[AL_EXIT_NONE] = "none", [AL_EXIT_EXITED] = "exited", [AL_EXIT_SIGNALED] = "signaled",
+		[AL_EXIT_TIMEOUT] = "timeout", [AL_EXIT_OOM] = "oom", [AL_EXIT_PIDS_LIMIT] = "pids_limit",
+		[AL_EXIT_OUTPUT_LIMIT] = "output_limit", [AL_EXIT_SUPERVISOR] = "supervisor",
+	};
+	return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "unknown";
+}
