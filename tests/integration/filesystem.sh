@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Mount namespace + pivot_root: what is visible, what is writable.
+. "$(dirname "$0")/lib.sh"
+
+for d in /root /home /run /var /mnt /media /srv /opt /boot; do
+	expect "$d is not visible" "$(run -- sh -c "test -e $d && echo visible || echo absent")" absent
+done
+for d in /usr /etc /; do
+	expect "$d is read-only" "$(run -- sh -c "touch $d/airlock-probe 2>/dev/null && echo written || echo refused")" refused
+done
+expect "/etc/shadow is hidden (empty)" "$(run -- sh -c 'wc -c < /etc/shadow')" 0
+expect "/etc/passwd is readable" "$(run -- sh -c 'grep -c ^nobody: /etc/passwd')" 1
+expect "/workspace is writable" "$(run -- sh -c 'echo x > /workspace/f && cat /workspace/f')" x
+expect "/tmp is writable" "$(run -- sh -c 'echo y > /tmp/f && cat /tmp/f')" y
+expect "/tmp is noexec" "$(run -- sh -c 'cp /bin/true /tmp/t && /tmp/t 2>/dev/null; echo $?')" 126
+expect_match "/tmp is nosuid,nodev,noexec" "$(run -- sh -c 'grep " /tmp " /proc/self/mounts')" 'nosuid,nodev,noexec'
+out=$(run -- sh -c 'dd if=/dev/zero of=/workspace/big bs=1M count=400 2>&1; echo status=$?')
+expect_match "the workspace tmpfs is size-limited" "$out" 'No space left on device'
+printf 'filesystem: { tmp_size: 8M }\n' > "$TMP/tmp8.yaml"
+out=$(run --policy "$TMP/tmp8.yaml" -- sh -c 'dd if=/dev/zero of=/tmp/big bs=1M count=100 2>&1')
+expect_match "/tmp is size-limited" "$out" 'No space left on device'
+expect "the workspace is wiped after the run" "$(run -- ls -A /workspace)" ""
+expect "/dev holds only the minimal nodes" "$(run -- ls /dev | tr '\n' ' ')" "fd full null ptmx pts random shm stderr stdin stdout urandom zero "
+expect "/dev/null works" "$(run -- sh -c 'echo gone > /dev/null && echo ok')" ok
+expect "/sys is empty" "$(run -- ls -A /sys)" ""
+expect "/proc/kcore is masked" "$(run -- sh -c 'wc -c < /proc/kcore')" 0
+expect "/proc/sysrq-trigger is masked" "$(run -- sh -c 'wc -c < /proc/sysrq-trigger')" 0
+expect "/proc/sys is read-only" "$(run -- sh -c ': > /proc/sys/kernel/hostname 2>/dev/null && echo written || echo refused')" refused
+mounts=$(run -- cat /proc/self/mountinfo)
+check "no host /work or /root path in mountinfo" eval '! grep -qE " /(root|home|work)" <<<"$mounts"'
+
+# Host workspaces
+mkdir -p "$TMP/proj/sub" && echo data > "$TMP/proj/in.txt"
+echo 'API_KEY=sk-live-123' > "$TMP/proj/.env"
+echo 'secret' > "$TMP/proj/sub/private.pem"
+echo 'hidden-by-aiignore' > "$TMP/proj/notes.secret"
+echo '*.secret' > "$TMP/proj/.aiignore"
+chmod -R a+rwX "$TMP/proj"
+expect "ro workspace is readable" "$(run --workspace "$TMP/proj:ro" -- cat /workspace/in.txt)" data
+expect "ro workspace is not writable" "$(run --workspace "$TMP/proj:ro" -- sh -c 'touch /workspace/n 2>/dev/null && echo written || echo refused')" refused
+expect "deny pattern hides .env" "$(run --workspace "$TMP/proj:ro" -- sh -c 'wc -c < /workspace/.env')" 0
+expect "deny pattern hides *.pem in a subdir" "$(run --workspace "$TMP/proj:ro" -- sh -c 'wc -c < /workspace/sub/private.pem')" 0
+expect ".aiignore patterns are hidden" "$(run --workspace "$TMP/proj:ro" -- sh -c 'wc -c < /workspace/notes.secret')" 0
+run --workspace "$TMP/proj:rw" -- sh -c 'echo new > /workspace/out.txt'
+expect "rw workspace keeps what the run wrote" "$(cat "$TMP/proj/out.txt" 2>/dev/null)" new
+expect "files written belong to the invoking user" "$(stat -c %u "$TMP/proj/out.txt" 2>/dev/null)" "$(id -u)"
+expect "rw workspace: the host file is intact" "$(cat "$TMP/proj/.env")" 'API_KEY=sk-live-123'
+mkdir -p "$TMP/extra" && echo e > "$TMP/extra/e.txt" && chmod -R a+rwX "$TMP/extra"
+expect "--mount binds a host path read-only" "$(run --mount "$TMP/extra:/data" -- sh -c 'cat /data/e.txt; touch /data/x 2>/dev/null && echo written || echo refused' | tr '\n' ' ')" "e refused "
+
+# An OS image as the root: a minimal one built from the host's dash and libc.
+img=$TMP/img
+mkdir -p "$img/bin" "$img/etc"
+cp /bin/dash "$img/bin/sh"
+for lib in $(ldd /bin/dash | grep -o '/[^ ]*'); do mkdir -p "$img$(dirname "$lib")"; cp "$lib" "$img$lib"; done
+echo image-root > "$img/etc/marker"
+chmod -R a+rX "$img"
+printf 'filesystem:\n  root: %s\n' "$img" > "$TMP/img.yaml"
+expect "filesystem.root runs from an image directory" \
+	"$(run --policy "$TMP/img.yaml" -- /bin/sh -c 'read x < /etc/marker; echo $x')" image-root
+expect "the image has no host /usr" "$(run --policy "$TMP/img.yaml" -- /bin/sh -c 'test -e /usr/bin/python3 && echo host || echo image')" image
+done_testing
