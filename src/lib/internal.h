@@ -261,6 +261,9 @@ int cgroup_read_stats(struct cgroup *cg, struct cgroup_stats *st);
 void cgroup_kill(struct cgroup *cg);	  /* SIGKILL everything inside */
 void cgroup_destroy(struct cgroup *cg);	  /* kill, wait until empty, rmdir; NULL ok */
 void cgroup_probe(struct cgroup_status *st); /* for `airlock check`: what could be enforced */
+/* Directory serving `controller` ("memory", "pids", "cpu", "cpuacct"; NULL =
+ * the v2 directory), or NULL if none was created. Owned by cg. */
+const char *cgroup_path(const struct cgroup *cg, const char *controller);
 
 /* ---- rlimits (rlimit.c) ------------------------------------------------ */
 

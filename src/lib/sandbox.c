@@ -230,10 +230,8 @@ AL_API int al_sandbox_create(const al_policy *p, al_sandbox **out, al_error *err
 	/* pids counts the command's tree; init is one more process. */
 	if (lim.pids)
 		lim.pids += 1;
-	if (cgroup_create(&lim, &sb->cg, &sb->cgst, err) < 0) {
-		al_error_wrap(err, "cgroup");
+	if (cgroup_create(&lim, &sb->cg, &sb->cgst, err) < 0)
 		goto fail;
-	}
 	record_static_layers(sb);
 	record_cgroup_layers(sb);
 	if (start_init(sb, err) < 0)
