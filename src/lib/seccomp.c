@@ -1,1 +1,564 @@
+/* seccomp-BPF: refuse the syscalls an agent's code never needs.
+ *
+ * Default allow, with a deny list: the sandbox runs arbitrary toolchains
+ * (python, node, compilers, package managers), and an allow list that fits
+ * them all is no tighter than this one. What is refused is kernel surface
+ * that sandbox escapes and kernel exploits go through.
+ *
+ * The filter is compiled with libseccomp in the supervisor, where errors can
+ * still be reported, and installed in the child as its last step.
+ *
+ * Denials are either answered in the kernel with EPERM, or (notify mode) sent
+ * to the supervisor over a user-notification listener, which counts them by
+ * syscall and answers EPERM. Allowed calls never leave the kernel either way,
+ * so counting costs nothing until something is refused.
+ */
 #include "internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <threads.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
+/* Denials of 32-bit x86 syscalls (int 0x80 from any process) are recorded with
+ * this bit set in the number: their numbering differs from x86_64. */
+#ifdef __x86_64__
+#define COMPAT_ARCH SCMP_ARCH_X86
+#define COMPAT_NR_BIT 0x40000000
+#endif
+
+/* Syscalls no agent needs. Each group is a way into kernel code that
+ * container escapes and local privilege escalations have used. */
+static const char *const default_deny[] = {
+	/* Mount family: rearranging the sandbox's own tree, and a large attack
+	 * surface reachable from a user namespace (fsconfig: CVE-2022-0185). */
+	"mount", "umount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree",
+	"open_tree_attr", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+	/* Other processes' memory and files, including the sandbox's own init. */
+	"ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "kcmp",
+	/* New namespaces: an unprivileged user namespace unlocks root-only code
+	 * (nf_tables CVE-2023-32233, overlayfs CVE-2023-0386, ...). */
+	"unshare", "setns",
+	/* The kernel keyring is not namespaced (CVE-2016-0728). */
+	"keyctl", "add_key", "request_key",
+	/* Exploit primitives: eBPF verifier bugs (CVE-2021-3490), perf events
+	 * (CVE-2013-2094), userfaultfd stalls the kernel mid-copy to win races. */
+	"bpf", "perf_event_open", "userfaultfd",
+	/* io_uring operations are not syscalls, so seccomp never sees them; and
+	 * it has been a leading source of kernel LPEs. */
+	"io_uring_setup", "io_uring_enter", "io_uring_register",
+	/* Kernels, modules and machine state. */
+	"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+	"create_module", "get_kernel_syms", "query_module", "reboot", "swapon", "swapoff",
+	"acct", "quotactl", "quotactl_fd", "nfsservctl", "vhangup",
+	/* Host clock, names and kernel log. */
+	"syslog", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "sethostname",
+	"setdomainname",
+	/* Raw hardware and legacy CPU modes. */
+	"iopl", "ioperm", "vm86", "vm86old",
+	/* Open by file handle skips every path check: the 2014 "shocker" escape. */
+	"name_to_handle_at", "open_by_handle_at",
+	/* Whole-filesystem watching; moving pages of other processes. */
+	"fanotify_init", "migrate_pages", "move_pages",
+	/* Obsolete interfaces where old bugs live. */
+	"lookup_dcookie", "uselib", "ustat", "sysfs", "_sysctl",
+	/* LSM labels are the host's policy, not the sandbox's. */
+	"lsm_set_self_attr",
+};
+
+/* Syscalls newer than libseccomp 2.5 knows by name. Since Linux 5.1 a new
+ * syscall has one number on every architecture except alpha, ia64 and mips
+ * (which add a base), so these are matched by number in a short prologue. */
+static const struct {
+	const char *name;
+	int nr;
+} late_syscalls[] = {
+#if !defined(__alpha__) && !defined(__ia64__) && !defined(__mips__)
+	{ "lsm_set_self_attr", 460 }, /* 6.8 */
+	{ "open_tree_attr", 467 },    /* 6.15 */
+#endif
+	{ NULL, 0 },
+};
+
+#define MAX_LATE 16
+struct late_set {
+	int nr[MAX_LATE];
+	size_t n;
+};
+
+struct filter {
+	scmp_filter_ctx ctx;
+	uint32_t act;		/* what a denial does: NOTIFY or ERRNO(EPERM) */
+	struct late_set late;
+};
+
+/* ---- names ------------------------------------------------------------- */
+
+static int late_nr(const char *name)
+{
+	for (size_t i = 0; late_syscalls[i].name; i++)
+		if (strcmp(late_syscalls[i].name, name) == 0)
+			return late_syscalls[i].nr;
+	return -1;
+}
+
+static const char *late_name(int nr)
+{
+	for (size_t i = 0; late_syscalls[i].name; i++)
+		if (late_syscalls[i].nr == nr)
+			return late_syscalls[i].name;
+	return NULL;
+}
+
+static bool name_known(const char *name)
+{
+	return seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR || late_nr(name) >= 0;
+}
+
+static int check_names(const struct al_strlist *l, const char *field, al_error *err)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!name_known(l->v[i]))
+			return al_err(err, EINVAL, "%s: unknown syscall '%s'", field, l->v[i]);
+	return 0;
+}
+
+/* ---- rules ------------------------------------------------------------- */
+
+static int late_add(struct late_set *late, int nr)
+{
+	for (size_t i = 0; i < late->n; i++)
+		if (late->nr[i] == nr)
+			return 0;
+	if (late->n == MAX_LATE)
+		return -ENOSPC;
+	late->nr[late->n++] = nr;
+	return 0;
+}
+
+/* Refuse `name` whatever its arguments. libseccomp translates the name for
+ * each architecture and leaves out those that lack it (vm86 on x86_64); a
+ * name nobody knows here is skipped: it cannot be called. */
+static int deny_always(struct filter *f, const char *name, al_error *err)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+	int rc;
+
+	if (nr == __NR_SCMP_ERROR) {
+		nr = late_nr(name);
+		rc = nr < 0 ? 0 : late_add(&f->late, nr);
+	} else {
+		rc = seccomp_rule_add(f->ctx, f->act, nr, 0);
+	}
+	if (rc < 0)
+		return al_err(err, -rc, "seccomp: adding rule for %s: %s", name, strerror(-rc));
+	return 0;
+}
+
+/* TIOCSTI pushes bytes into the terminal's input queue: the sandbox types
+ * commands into the user's shell once it exits (CVE-2017-5226). TIOCLINUX
+ * does the same through the console selection (CVE-2023-1523). The kernel
+ * reads cmd as 32 bits, so only those are compared; a 64-bit compare is
+ * bypassed by setting high bits (CVE-2019-10063). */
+static int add_ioctl(struct filter *f, int nr)
+{
+	static const uint32_t cmds[] = { TIOCSTI, TIOCLINUX };
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0] && rc == 0; i++)
+		rc = seccomp_rule_add(f->ctx, f->act, nr, 1,
+				      SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xffffffffu, cmds[i]));
+	return rc;
+}
+
+/* clone with any new-namespace flag: the same doors as unshare. CLONE_NEWTIME
+ * shares its bit with the exit signal in clone(), where no valid signal sets
+ * it. The kernel reads only the low 32 bits of the flags. */
+static int add_clone(struct filter *f, int nr)
+{
+	static const uint32_t flags[] = { CLONE_NEWNS,	CLONE_NEWUTS, CLONE_NEWIPC,
+					  CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
+					  CLONE_NEWCGROUP, CLONE_NEWTIME };
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0] && rc == 0; i++)
+		rc = seccomp_rule_add(f->ctx, f->act, nr, 1,
+				      SCMP_A0_32(SCMP_CMP_MASKED_EQ, flags[i], flags[i]));
+	return rc;
+}
+
+/* personality: only PER_LINUX (0), PER_LINUX32 (8) and the 0xffffffff query.
+ * The flags are what exploits want: ADDR_NO_RANDOMIZE turns ASLR off,
+ * READ_IMPLIES_EXEC makes readable memory executable, MMAP_PAGE_ZERO maps
+ * page 0 for NULL-pointer exploits, UNAME26 leaked kernel stack
+ * (CVE-2012-0957).
+ *
+ * libseccomp allows one comparison per argument in a rule, so "not one of
+ * three values" is a union of masked matches. A 32-bit value that is neither
+ * all zeros nor all ones has, going round its bits, a set bit followed by a
+ * clear one: rule i matches "bit i set, bit i+1 clear". At i = 3 that would
+ * catch 0x8 itself, so that rule also wants bit 2: a value whose only such
+ * pair sits at bit 3 and that lacks bit 2 is exactly 0x8. */
+static int add_personality(struct filter *f, int nr)
+{
+	int rc = 0;
+
+	for (unsigned int i = 0; i < 32 && rc == 0; i++) {
+		uint32_t set = 1u << i, clear = 1u << ((i + 1) % 32);
+
+		if (set == PER_LINUX32)
+			set |= PER_LINUX32 >> 1;
+		rc = seccomp_rule_add(f->ctx, f->act, nr, 1,
+				      SCMP_A0_32(SCMP_CMP_MASKED_EQ, set | clear, set));
+	}
+	return rc;
+}
+
+/* Syscalls refused only for some arguments. Allowing one by name lifts its
+ * rule; denying it replaces the rule with a refusal of every call. */
+static const struct {
+	const char *name;
+	int (*add)(struct filter *f, int nr);
+} arg_rules[] = {
+	{ "ioctl", add_ioctl },
+	{ "clone", add_clone },
+	{ "personality", add_personality },
+};
+
+static int add_arg_rules(struct filter *f, const struct al_policy *p, al_error *err)
+{
+	for (size_t i = 0; i < sizeof arg_rules / sizeof arg_rules[0]; i++) {
+		const char *name = arg_rules[i].name;
+
+		/* Lifted by the policy, or replaced by a deny of every call. */
+		if (al_strlist_contains(&p->syscalls_allow, name) ||
+		    al_strlist_contains(&p->syscalls_deny, name))
+			continue;
+		int rc = arg_rules[i].add(f, seccomp_syscall_resolve_name(name));
+		if (rc < 0)
+			return al_err(err, -rc, "seccomp: adding rules for %s: %s", name,
+				      strerror(-rc));
+	}
+	return 0;
+}
+
+/* clone3 keeps its flags behind a pointer seccomp cannot read, so while clone
+ * is restricted clone3 answers ENOSYS; not a denial: glibc and others then
+ * fall back to clone. It stays off when clone is denied outright, and is
+ * lifted only together with clone. */
+static int add_clone3(struct filter *f, const struct al_policy *p, al_error *err)
+{
+	int rc;
+
+	if (al_strlist_contains(&p->syscalls_allow, "clone") ||
+	    al_strlist_contains(&p->syscalls_deny, "clone3"))
+		return 0;
+	rc = seccomp_rule_add(f->ctx, SCMP_ACT_ERRNO(ENOSYS), seccomp_syscall_resolve_name("clone3"),
+			      0);
+	if (rc < 0)
+		return al_err(err, -rc, "seccomp: adding rule for clone3: %s", strerror(-rc));
+	return 0;
+}
+
+static int add_rules(struct filter *f, const struct al_policy *p, al_error *err)
+{
+	for (size_t i = 0; i < sizeof default_deny / sizeof default_deny[0]; i++)
+		if (!al_strlist_contains(&p->syscalls_allow, default_deny[i]) &&
+		    deny_always(f, default_deny[i], err) < 0)
+			return -1;
+	if (add_arg_rules(f, p, err) < 0 || add_clone3(f, p, err) < 0)
+		return -1;
+	/* Listed in both deny and allow: deny wins, the safe reading. */
+	for (size_t i = 0; i < p->syscalls_deny.n; i++)
+		if (deny_always(f, p->syscalls_deny.v[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+/* ---- compiling --------------------------------------------------------- */
+
+static void filter_release(struct filter *f)
+{
+	if (f->ctx)
+		seccomp_release(f->ctx);
+}
+
+static int filter_init(struct filter *f, bool use_notify, al_error *err)
+{
+	int rc;
+
+	f->act = use_notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(EPERM);
+	f->ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!f->ctx)
+		return al_err(err, ENOMEM, "seccomp: creating filter");
+	/* A syscall from an architecture the filter does not cover would pass
+	 * every rule unchecked: kill instead. This also catches x32 calls. */
+	rc = seccomp_attr_set(f->ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	/* Binary search over syscall numbers keeps arg-checked calls cheap. */
+	if (rc == 0)
+		rc = seccomp_attr_set(f->ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+#ifdef COMPAT_ARCH
+	/* int 0x80 reaches the 32-bit table from any x86_64 process: filter
+	 * it with the same rules (names are translated per architecture). */
+	if (rc == 0)
+		rc = seccomp_arch_add(f->ctx, COMPAT_ARCH);
+#endif
+	if (rc < 0)
+		return al_err(err, -rc, "seccomp: configuring filter: %s", strerror(-rc));
+	return 0;
+}
+
+/* For syscalls in f->late: on the native (and compat) architecture, answer
+ * f->act for their numbers, else fall through to libseccomp's program. Jumps
+ * in classic BPF are relative and forward, so prepending needs no fixups.
+ * Returns the number of instructions written to out (room: MAX_LATE + 6). */
+static size_t late_prologue(const struct filter *f, struct sock_filter *out)
+{
+	size_t n = f->late.n, i = 0;
+
+	if (n == 0)
+		return 0;
+	out[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						offsetof(struct seccomp_data, arch));
+#ifdef COMPAT_ARCH
+	out[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_ARCH, 1, 0);
+#endif
+	/* Not ours: skip the nr load, n compares, the skip and the return. */
+	out[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(),
+						0, (unsigned char)(n + 3));
+	out[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						offsetof(struct seccomp_data, nr));
+	for (size_t k = 0; k < n; k++)
+		out[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+							(uint32_t)f->late.nr[k],
+							(unsigned char)(n - k), 0);
+	out[i++] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, 1);
+	out[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, f->act);
+	return i;
+}
+
+/* libseccomp 2.5 can only export to an fd: go through a memfd. */
+static int export_bpf(const struct filter *f, struct seccomp_prog *out, al_error *err)
+{
+	_cleanup_close_ int fd = memfd_create("airlock-seccomp", MFD_CLOEXEC);
+	struct stat st;
+	int rc;
+
+	if (fd < 0)
+		return al_errno(err, "seccomp: memfd_create");
+	rc = seccomp_export_bpf(f->ctx, fd);
+	if (rc < 0)
+		return al_err(err, -rc, "seccomp: exporting BPF: %s", strerror(-rc));
+	if (fstat(fd, &st) < 0)
+		return al_errno(err, "seccomp: stat of exported BPF");
+
+	size_t body = (size_t)st.st_size / sizeof(struct sock_filter);
+	size_t room = body + MAX_LATE + 6;
+	_cleanup_free_ struct sock_filter *insns = calloc(room, sizeof *insns);
+	if (!insns)
+		return al_err(err, ENOMEM, "seccomp: allocating BPF");
+	size_t head = late_prologue(f, insns);
+	if (head + body > BPF_MAXINSNS || (size_t)st.st_size % sizeof *insns)
+		return al_err(err, E2BIG, "seccomp: filter of %zu instructions", head + body);
+
+	size_t want = (size_t)st.st_size, got = 0;
+	while (got < want) {
+		ssize_t r = pread(fd, (char *)(insns + head) + got, want - got, (off_t)got);
+		if (r <= 0)
+			return r < 0 ? al_errno(err, "seccomp: reading exported BPF")
+				     : al_err(err, EIO, "seccomp: exported BPF truncated");
+		got += (size_t)r;
+	}
+	out->insns = AL_STEAL_PTR(insns);
+	out->len = (unsigned short)(head + body);
+	return 0;
+}
+
+int seccomp_build(const struct al_policy *p, bool use_notify, struct seccomp_prog *out,
+		  al_error *err)
+{
+	struct filter f = { 0 };
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (check_names(&p->syscalls_deny, "process.syscalls.deny", err) < 0 ||
+	    check_names(&p->syscalls_allow, "process.syscalls.allow", err) < 0)
+		return -1;
+	if (al_strlist_contains(&p->syscalls_allow, "clone3") &&
+	    !al_strlist_contains(&p->syscalls_allow, "clone"))
+		return al_err(err, EINVAL,
+			      "process.syscalls.allow: 'clone3' cannot be allowed alone: its flags "
+			      "cannot be filtered, so it follows 'clone'");
+	rc = filter_init(&f, use_notify, err);
+	if (rc == 0)
+		rc = add_rules(&f, p, err);
+	if (rc == 0)
+		rc = export_bpf(&f, out, err);
+	filter_release(&f);
+	if (rc < 0)
+		return rc;
+	out->notify = use_notify;
+	return 0;
+}
+
+void seccomp_prog_free(struct seccomp_prog *prog)
+{
+	if (!prog)
+		return;
+	free(prog->insns);
+	prog->insns = NULL;
+	prog->len = 0;
+}
+
+/* ---- installing -------------------------------------------------------- */
+
+int seccomp_install(const struct seccomp_prog *prog, int *listener, al_error *err)
+{
+	struct sock_fprog fprog = { .len = prog->len, .filter = prog->insns };
+	unsigned long flags = 0;
+	long fd;
+
+	*listener = -1;
+	/* WAIT_KILLABLE_RECV: once the supervisor has read a notification, a
+	 * signal (Go's preemption SIGURG) no longer restarts the call, which
+	 * would notify, and count, the same denial twice. */
+	if (prog->notify)
+		flags = SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+	fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
+	if (fd < 0 && errno == EINVAL && prog->notify) {
+		/* Before 5.19 the flag is unknown: counting only, retry without. */
+		flags &= ~SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
+	}
+	if (fd < 0 && errno == EBUSY)
+		return al_err(err, EBUSY, "seccomp: a filter with a notification listener is "
+					  "already installed (nested sandbox?)");
+	if (fd < 0)
+		return al_errno(err, "seccomp: installing filter%s",
+				prog->notify ? " with a notification listener" : "");
+	if (prog->notify)
+		*listener = (int)fd;
+	return 0;
+}
+
+bool seccomp_notify_supported(void)
+{
+	uint32_t action = SECCOMP_RET_USER_NOTIF;
+	struct seccomp_notif_sizes sizes;
+
+	return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0 &&
+	       syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) == 0;
+}
+
+/* ---- serving notifications --------------------------------------------- */
+
+/* The kernel's structure sizes, which may exceed our headers'. A property of
+ * the running kernel, so one copy per process is right. */
+static struct seccomp_notif_sizes notif_sizes;
+static once_flag notif_sizes_once = ONCE_FLAG_INIT;
+
+static void notif_sizes_read(void)
+{
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &notif_sizes) < 0)
+		memset(&notif_sizes, 0, sizeof notif_sizes);
+}
+
+static size_t max_size(size_t a, size_t b)
+{
+	return a > b ? a : b;
+}
+
+static void denials_count(struct denials *d, int nr)
+{
+	d->total++;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].nr == nr) {
+			d->v[i].count++;
+			return;
+		}
+	if (d->n < AL_MAX_DENIALS) {
+		d->v[d->n].nr = nr;
+		d->v[d->n++].count = 1;
+	}
+}
+
+static int notified_nr(const struct seccomp_notif *req)
+{
+#ifdef COMPAT_ARCH
+	if (req->data.arch == COMPAT_ARCH)
+		return req->data.nr | COMPAT_NR_BIT;
+#endif
+	return req->data.nr;
+}
+
+int seccomp_notify_serve(int listener, struct denials *d)
+{
+	struct pollfd pfd = { .fd = listener, .events = POLLIN };
+
+	/* RECV would block forever once no task uses the filter; poll says so
+	 * with POLLHUP (on 6.18 as soon as the last one has exited). */
+	if (poll(&pfd, 1, -1) < 0)
+		return errno == EINTR ? 0 : -1;
+	if (!(pfd.revents & POLLIN))
+		return pfd.revents & (POLLHUP | POLLERR | POLLNVAL) ? -1 : 0;
+
+	call_once(&notif_sizes_once, notif_sizes_read);
+	_cleanup_free_ struct seccomp_notif *req =
+		calloc(1, max_size(notif_sizes.seccomp_notif, sizeof *req));
+	_cleanup_free_ struct seccomp_notif_resp *resp =
+		calloc(1, max_size(notif_sizes.seccomp_notif_resp, sizeof *resp));
+	if (!req || !resp)
+		return -1;
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
+		/* ENOENT: the task died (or was interrupted) after poll. */
+		return errno == ENOENT || errno == EINTR ? 0 : -1;
+	denials_count(d, notified_nr(req));
+	resp->id = req->id;
+	resp->error = -EPERM;
+	resp->val = 0;
+	resp->flags = 0;
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+const char *seccomp_syscall_name(int nr, char *buf, size_t len)
+{
+	uint32_t arch = seccomp_arch_native();
+	const char *suffix = "";
+
+#ifdef COMPAT_ARCH
+	if (nr >= 0 && (nr & COMPAT_NR_BIT)) {
+		arch = COMPAT_ARCH;
+		nr &= ~COMPAT_NR_BIT;
+		suffix = "/i386";
+	}
+#endif
+	char *name = seccomp_syscall_resolve_num_arch(arch, nr);
+	const char *late = late_name(nr);
+
+	if (name)
+		snprintf(buf, len, "%s%s", name, suffix);
+	else if (late)
+		snprintf(buf, len, "%s%s", late, suffix);
+	else
+		snprintf(buf, len, "syscall_%d%s", nr, suffix);
+	free(name);
+	return buf;
+}
