@@ -20,6 +20,7 @@
  */
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -417,6 +418,33 @@ static size_t make_plan(const struct cg_host *h, unsigned want, unsigned v2ctls,
 	return n;
 }
 
+/* ---- leftovers of killed supervisors -------------------------------------- */
+
+/* A supervisor killed with SIGKILL takes its sandbox with it (the init's
+ * parent-death signal) but cannot rmdir its groups. The next supervisor
+ * removes every empty airlock-<pid>-<n> whose <pid> no longer exists; rmdir
+ * refuses a group that still holds a process, so a live one is never lost. */
+static void sweep_stale(const char *parent)
+{
+	DIR *d = opendir(parent);
+	if (!d)
+		return;
+	for (struct dirent *de; (de = readdir(d));) {
+		int pid;
+		unsigned long n;
+		char tail;
+		if (sscanf(de->d_name, "airlock-%d-%lu%c", &pid, &n, &tail) != 2 || pid <= 0 ||
+		    pid == getpid())
+			continue;
+		if (kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char path[PATH_MAX];
+		if (snprintf(path, sizeof path, "%s/%s", parent, de->d_name) < (int)sizeof path)
+			rmdir(path);
+	}
+	closedir(d);
+}
+
 /* ---- creating and limiting ------------------------------------------------ */
 
 /* The same name in every hierarchy, so the directories of one group are
@@ -603,6 +631,8 @@ int cgroup_create(const struct cgroup_limits *lim, struct cgroup **out, struct c
 	unsigned v2ctls = h.v2 ? v2_usable(h.v2, want, &decided, st) : 0;
 	struct cg_plan plan[CTL_COUNT + 1];
 	size_t n = make_plan(&h, want, v2ctls, &decided, plan, st);
+	for (size_t i = 0; i < n; i++)
+		sweep_stale(plan[i].parent);
 
 	struct cgroup *cg = calloc(1, sizeof *cg);
 	int r = cg ? make_dirs(cg, plan, n, st, err) : al_err(err, ENOMEM, "cgroup: out of memory");

@@ -381,6 +381,14 @@ _Noreturn void sandbox_init_main(struct al_sandbox *sb, int sock)
 	size_t nfds = PROTO_MAX_FDS;
 	if (proto_recv(sock, &m, fds, &nfds) <= 0 || m.type != MSG_GO)
 		_exit(125);
+	/* Sources are opened here, in our own mount namespace (a bind needs a
+	 * source in the caller's namespace), before the uid change, with the
+	 * host credentials the caller gave us. */
+	mounts_close_sources(&sb->src); /* the supervisor's, of its namespace */
+	if (mounts_open_sources(&sb->pol, &sb->src, &c.err) < 0) {
+		al_error_wrap(&c.err, "filesystem");
+		fail(&c);
+	}
 	size_t k = 0;
 	if (sb->src.workspace_fd >= 0 && m.a & 1 && k < nfds) {
 		close(sb->src.workspace_fd);

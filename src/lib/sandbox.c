@@ -223,6 +223,8 @@ AL_API int al_sandbox_create(const al_policy *p, al_sandbox **out, al_error *err
 	/* Compiled here, where an error still reaches the user cleanly. */
 	if (seccomp_build(&sb->pol, seccomp_notify_supported(), &sb->prog, err) < 0)
 		goto fail;
+	/* Opened again by the child in its own mount namespace; here only to
+	 * report a missing or unreadable path before anything starts. */
 	if (mounts_open_sources(&sb->pol, &sb->src, err) < 0)
 		goto fail;
 	struct cgroup_limits lim = { .memory_bytes = sb->pol.memory_bytes, .pids = sb->pol.pids,

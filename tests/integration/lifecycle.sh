@@ -10,7 +10,7 @@ before_mounts=$(wc -l < /proc/self/mountinfo)
 "$AIRLOCK" run -- sleep 88888 &
 sup=$!
 for _ in $(seq 50); do pgrep -f 'sleep 88888' >/dev/null && break; sleep 0.1; done
-check "the sandboxed process started" pgrep -f 'sleep 88888'
+check "the sandboxed process started" pgrep -f 'sleep 88888' -c
 kill -9 $sup
 wait $sup 2>/dev/null
 gone=no
