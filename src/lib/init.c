@@ -119,15 +119,17 @@ static int step_seccomp(struct init_ctx *c)
 	return seccomp_install(&c->sb->prog, &c->listener, &c->err);
 }
 
-/* The order is the security argument; each line says what forces it. */
-static const struct init_step {
+/* The order is the security argument; each line says what forces it.
+ * Two tables: build_steps run while the supervisor compiles the filter and
+ * makes the cgroups; lock_steps run once both have arrived (sync 1b). */
+struct init_step {
 	const char *what;
 	int (*run)(struct init_ctx *c);
-} init_steps[] = {
+};
+
+static const struct init_step build_steps[] = {
 	/* uid 65534 first: every later step acts as the sandbox user */
 	{ "becoming uid 65534", step_user },
-	/* after cgroup attach (sync 1): the namespace root is our own cgroup */
-	{ "cgroup namespace", step_cgroupns },
 	/* needs CAP_SYS_ADMIN in our user namespace, which owns the UTS ns */
 	{ "hostname", step_uts },
 	/* needs CAP_NET_ADMIN in our user namespace, which owns the net ns */
@@ -136,6 +138,11 @@ static const struct init_step {
 	{ "filesystem", step_mounts },
 	/* after the uid change, which would clear it */
 	{ "parent-death signal", step_pdeathsig },
+};
+
+static const struct init_step lock_steps[] = {
+	/* after cgroup attach (sync 1b): the namespace root is our own cgroup */
+	{ "cgroup namespace", step_cgroupns },
 	/* Landlock and an unprivileged seccomp filter require no_new_privs */
 	{ "no_new_privs", step_nnp },
 	/* after pivot_root: rules are bound to the paths of the new root */
@@ -145,6 +152,43 @@ static const struct init_step {
 	/* last: from here on every refused syscall is refused for init too */
 	{ "seccomp", step_seccomp },
 };
+
+static void run_steps(struct init_ctx *c, const struct init_step *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (steps[i].run(c) < 0) {
+			al_error_wrap(&c->err, "%s", steps[i].what);
+			fail(c);
+		}
+}
+
+/* sync 1b: the filter, and the word that we are in our cgroups. */
+static void receive_lock(struct init_ctx *c)
+{
+	struct proto_msg m;
+	int fd = -1;
+	size_t nfds = 1;
+	if (proto_recv(c->sock, &m, &fd, &nfds) <= 0 || m.type != MSG_LOCK || nfds != 1)
+		_exit(125);
+	struct stat st;
+	struct seccomp_prog *prog = &c->sb->prog;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % sizeof *prog->insns ||
+	    st.st_size / sizeof *prog->insns > 0xffff) {
+		al_err(&c->err, EPROTO, "bad seccomp filter from the supervisor");
+		fail(c);
+	}
+	prog->len = (unsigned short)(st.st_size / sizeof *prog->insns);
+	prog->insns = malloc((size_t)st.st_size);
+	prog->notify = m.a != 0;
+	c->sb->cgst.memory = m.b & 1;
+	c->sb->cgst.pids = m.b & 2;
+	c->sb->cgst.cpu = m.b & 4;
+	if (!prog->insns || pread(fd, prog->insns, (size_t)st.st_size, 0) != st.st_size) {
+		al_errno(&c->err, "reading the seccomp filter");
+		fail(c);
+	}
+	close(fd);
+}
 
 /* ---- exec --------------------------------------------------------------- */
 
@@ -373,9 +417,9 @@ _Noreturn void sandbox_init_main(struct al_sandbox *sb, int sock)
 	struct init_ctx c = { .sb = sb, .sock = sock, .listener = -1 };
 	al_error_clear(&c.err);
 
-	/* sync 1: wait until the supervisor wrote our id maps and moved us
-	 * into the cgroups; it may hand over idmapped mounts for writable host
-	 * directories (made with its privileges, which we do not have). */
+	/* sync 1: wait until the supervisor wrote our id maps; it may hand
+	 * over idmapped mounts for writable host directories (made with its
+	 * privileges, which we do not have). */
 	struct proto_msg m;
 	int fds[PROTO_MAX_FDS];
 	size_t nfds = PROTO_MAX_FDS;
@@ -402,11 +446,9 @@ _Noreturn void sandbox_init_main(struct al_sandbox *sb, int sock)
 			sb->src.mount_is_mount_fd[i] = true;
 		}
 
-	for (size_t i = 0; i < sizeof init_steps / sizeof init_steps[0]; i++)
-		if (init_steps[i].run(&c) < 0) {
-			al_error_wrap(&c.err, "%s", init_steps[i].what);
-			fail(&c);
-		}
+	run_steps(&c, build_steps, sizeof build_steps / sizeof build_steps[0]);
+	receive_lock(&c);
+	run_steps(&c, lock_steps, sizeof lock_steps / sizeof lock_steps[0]);
 
 	/* sync 2: built; the seccomp listener goes to the supervisor, which
 	 * counts and refuses every denied call from now on. */

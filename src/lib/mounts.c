@@ -299,29 +299,56 @@ static int bind_system_dirs(const struct al_policy *p, int root_fd, al_error *er
 	return r;
 }
 
-/* An empty read-only file or directory over `path` (which must exist). */
-static int hide_path(const char *path, const char *empty_file, al_error *err)
+/* Hiding is one bind each: the sources are an empty file and an empty
+ * directory in a tiny tmpfs that is already read-only, nosuid, nodev and
+ * noexec, and a bind mount inherits the flags of the mount it copies. */
+#define HIDE_DIR NEWROOT "/.airlock-hide"
+#define HIDE_EMPTY_FILE HIDE_DIR "/file"
+#define HIDE_EMPTY_DIR HIDE_DIR "/dir"
+
+static int make_hide_sources(al_error *err)
+{
+	if (make_dirs(HIDE_DIR, err) < 0 ||
+	    mount("tmpfs", HIDE_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=4k") < 0)
+		return al_errno(err, "mounting %s", HIDE_DIR);
+	if (make_file(HIDE_EMPTY_FILE, err) < 0 || mkdir(HIDE_EMPTY_DIR, 0) < 0)
+		return al_errno(err, "creating %s", HIDE_EMPTY_DIR);
+	if (mount(NULL, HIDE_DIR, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
+		return al_errno(err, "remounting %s", HIDE_DIR);
+	return 0;
+}
+
+/* The sources stay referenced by their binds; the staging mount goes. */
+static int drop_hide_sources(al_error *err)
+{
+	if (umount2(HIDE_DIR, MNT_DETACH) < 0)
+		return al_errno(err, "detaching %s", HIDE_DIR);
+	if (rmdir(HIDE_DIR) < 0)
+		return al_errno(err, "removing %s", HIDE_DIR);
+	return 0;
+}
+
+/* An empty read-only file or directory over `path` (if it exists). */
+static int hide_path(const char *path, al_error *err)
 {
 	struct stat st;
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : al_errno(err, "stat of %s", path);
-	if (S_ISDIR(st.st_mode)) {
-		if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			  "mode=0000,size=4k") < 0)
-			return al_errno(err, "hiding %s", path);
-		return 0;
-	}
 	if (S_ISLNK(st.st_mode))
 		return 0; /* a link leads into the same (already filtered) tree */
-	return bind_path(empty_file, path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+	const char *src = S_ISDIR(st.st_mode) ? HIDE_EMPTY_DIR : HIDE_EMPTY_FILE;
+	if (mount(src, path, NULL, MS_BIND, NULL) < 0)
+		return al_errno(err, "hiding %s", path);
+	return 0;
 }
 
-static int hide_etc_secrets(const char *empty_file, al_error *err)
+static int hide_etc_secrets(al_error *err)
 {
 	char path[PATH_MAX];
 	for (size_t i = 0; i < ARRAY_SIZE(etc_secrets); i++) {
 		snprintf(path, sizeof path, NEWROOT "/etc/%s", etc_secrets[i]);
-		if (hide_path(path, empty_file, err) < 0)
+		if (hide_path(path, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -332,7 +359,6 @@ static int hide_etc_secrets(const char *empty_file, al_error *err)
 struct deny_walk {
 	const struct al_policy *p;
 	struct al_strlist extra; /* from .aiignore files */
-	const char *empty_file;
 	size_t visited;
 	al_error *err;
 };
@@ -422,7 +448,7 @@ static int deny_walk_dir(struct deny_walk *w, const char *abs, const char *rel, 
 			is_dir = lstat(a, &st) == 0 && S_ISDIR(st.st_mode);
 		}
 		if (denied(w, rl, de->d_name, is_dir))
-			r = hide_path(a, w->empty_file, w->err);
+			r = hide_path(a, w->err);
 		else if (is_dir)
 			r = deny_walk_dir(w, a, rl, depth + 1);
 	}
@@ -430,10 +456,9 @@ static int deny_walk_dir(struct deny_walk *w, const char *abs, const char *rel, 
 	return r;
 }
 
-static int apply_deny(const struct al_policy *p, const char *tree, const char *empty_file,
-		      al_error *err)
+static int apply_deny(const struct al_policy *p, const char *tree, al_error *err)
 {
-	struct deny_walk w = { .p = p, .empty_file = empty_file, .err = err };
+	struct deny_walk w = { .p = p, .err = err };
 	int r = deny_walk_dir(&w, tree, "", 0);
 	al_strlist_clear(&w.extra);
 	return r < 0 ? al_error_wrap(err, "hiding denied paths in %s", tree + strlen(NEWROOT)) : 0;
@@ -451,7 +476,7 @@ static int mount_host_tree(int fd, bool is_mount_fd, const char *dst, bool writa
 }
 
 static int setup_workspace(const struct al_policy *p, const struct mount_sources *src,
-			   const char *empty_file, al_error *err)
+			   al_error *err)
 {
 	const char *dst = NEWROOT "/workspace";
 	if (src->workspace_fd < 0) {
@@ -463,11 +488,11 @@ static int setup_workspace(const struct al_policy *p, const struct mount_sources
 	if (mount_host_tree(src->workspace_fd, src->workspace_is_mount_fd, dst,
 			    p->workspace_writable, err) < 0)
 		return -1;
-	return apply_deny(p, dst, empty_file, err);
+	return apply_deny(p, dst, err);
 }
 
 static int setup_extra_mounts(const struct al_policy *p, const struct mount_sources *src,
-			      const char *empty_file, al_error *err)
+			      al_error *err)
 {
 	for (size_t i = 0; i < p->n_mounts; i++) {
 		char dst[PATH_MAX];
@@ -476,7 +501,7 @@ static int setup_extra_mounts(const struct al_policy *p, const struct mount_sour
 				    p->mounts[i].writable, err) < 0)
 			return al_error_wrap(err, "mount %s", p->mounts[i].target);
 		struct stat st;
-		if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode) && apply_deny(p, dst, empty_file, err) < 0)
+		if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode) && apply_deny(p, dst, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -521,7 +546,7 @@ static int setup_dev(const struct al_policy *p, al_error *err)
 	return remount(dev, MS_RDONLY | MS_NOSUID | MS_NOEXEC, err);
 }
 
-static int setup_proc(const char *empty_file, al_error *err)
+static int setup_proc(al_error *err)
 {
 	const char *proc = NEWROOT "/proc";
 	char path[PATH_MAX];
@@ -533,8 +558,13 @@ static int setup_proc(const char *empty_file, al_error *err)
 	if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return al_errno(err, "mounting proc");
 	for (size_t i = 0; i < ARRAY_SIZE(proc_masked); i++) {
+		struct stat st;
 		snprintf(path, sizeof path, "%s/%s", proc, proc_masked[i]);
-		if (hide_path(path, empty_file, err) < 0)
+		/* Root-only entries (0400 root) are closed to uid 65534 already;
+		 * a mount over them would only cost time. */
+		if (stat(path, &st) < 0 || !(st.st_mode & (S_IROTH | S_IWOTH | S_IXOTH)))
+			continue;
+		if (hide_path(path, err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(proc_readonly); i++) {
@@ -569,8 +599,7 @@ int mounts_setup(const struct al_policy *p, const struct mount_sources *src, al_
 		return al_errno(err, "making mounts private");
 	if (mount_tmpfs(NEWROOT, MS_NOSUID | MS_NODEV, "0755", 1 << 20, err) < 0)
 		return -1;
-	const char *empty_file = NEWROOT "/.airlock-empty";
-	if (make_file(empty_file, err) < 0)
+	if (make_hide_sources(err) < 0)
 		return -1;
 	char path[PATH_MAX];
 	static const char *const dirs[] = { "tmp", "sys" };
@@ -581,21 +610,20 @@ int mounts_setup(const struct al_policy *p, const struct mount_sources *src, al_
 	}
 	if (bind_system_dirs(p, src->root_fd, err) < 0)
 		return al_error_wrap(err, "system directories");
-	if (hide_etc_secrets(empty_file, err) < 0)
+	if (hide_etc_secrets(err) < 0)
 		return al_error_wrap(err, "/etc");
-	if (setup_workspace(p, src, empty_file, err) < 0)
+	if (setup_workspace(p, src, err) < 0)
 		return al_error_wrap(err, "/workspace");
-	if (setup_extra_mounts(p, src, empty_file, err) < 0)
+	if (setup_extra_mounts(p, src, err) < 0)
 		return -1;
 	if (mount_tmpfs(NEWROOT "/tmp", MS_NOSUID | MS_NODEV | MS_NOEXEC, "1777", p->tmp_size,
 			err) < 0)
 		return al_error_wrap(err, "/tmp");
 	if (setup_dev(p, err) < 0)
 		return al_error_wrap(err, "/dev");
-	if (setup_proc(empty_file, err) < 0)
+	if (setup_proc(err) < 0)
 		return al_error_wrap(err, "/proc");
-	/* The empty file stays referenced by its bind mounts; unlink the name. */
-	if (unlink(empty_file) < 0)
-		return al_errno(err, "removing %s", empty_file);
+	if (drop_hide_sources(err) < 0)
+		return -1;
 	return enter_new_root(err);
 }

@@ -1,6 +1,6 @@
 /* The supervisor <-> sandbox-init protocol over a SOCK_SEQPACKET socketpair.
  * Every message is one struct proto_msg, optionally carrying fds. The
- * numbered sync points (sync 1, sync 2) are marked with matching comments in
+ * numbered sync points (sync 1, 1b, 2) are marked with matching comments in
  * sandbox.c (supervisor) and init.c (child). */
 #ifndef AIRLOCK_PROTO_H
 #define AIRLOCK_PROTO_H
@@ -9,7 +9,8 @@
 #include <sys/types.h>
 
 enum proto_type {
-	MSG_GO = 1,	/* sync 1, supervisor -> init: maps written, cgroups joined; fds: idmapped mounts */
+	MSG_GO = 1,	/* sync 1, supervisor -> init: maps written; fds: idmapped mounts (a, b: which) */
+	MSG_LOCK,	/* sync 1b, supervisor -> init: cgroups joined; fds: seccomp BPF memfd (a = notify, b = cgroup controllers held) */
 	MSG_ERROR,	/* init -> supervisor: setup failed (a = errno, text = message) */
 	MSG_READY,	/* sync 2, init -> supervisor: sandbox built; fds: seccomp listener (if any) */
 	MSG_EXEC,	/* supervisor -> init: fds: payload memfd, stdin, stdout, stderr; a = argc, b = envc */

@@ -1,11 +1,11 @@
 /* The supervisor: create, exec, destroy.
  *
- * create: everything that can fail cleanly is done here, before any process
- * exists (policy copy, seccomp compile, source fds, cgroups). Then one clone()
- * with all the namespaces; the child (init.c) waits at sync 1 while we write
- * its id maps and put it into its cgroups, and reports at sync 2 that it has
- * applied every layer. Any failure kills it: nothing half-built ever runs a
- * command (fail closed).
+ * create: one clone() with all the namespaces; the child (init.c) waits at
+ * sync 1 while we write its id maps, builds its filesystem while we compile
+ * the seccomp filter and make its cgroups, receives the filter at sync 1b
+ * (by then it is in its cgroups), locks itself down and reports at sync 2.
+ * Any failure on either side kills it: the command only ever starts in a
+ * complete sandbox (fail closed).
  */
 #include "sandbox.h"
 
@@ -177,8 +177,6 @@ static int start_init(struct al_sandbox *sb, al_error *err)
 
 	if (userns_write_maps(pid, &sb->idm, err) < 0)
 		return -1;
-	if (sb->cg && cgroup_attach(sb->cg, pid, err) < 0)
-		return -1;
 	int fds[PROTO_MAX_FDS], ws_bit, mount_bits;
 	size_t n = idmapped_sources(sb, fds, &ws_bit, &mount_bits);
 	/* sync 1 */
@@ -188,7 +186,27 @@ static int start_init(struct al_sandbox *sb, al_error *err)
 		close(fds[i]);
 	if (r < 0)
 		return al_errno(err, "starting sandbox init");
-	return wait_ready(sb, err);
+	return 0;
+}
+
+/* The compiled filter travels in a sealed memfd: the child was cloned
+ * before it existed. */
+static int send_lock(struct al_sandbox *sb, al_error *err)
+{
+	_cleanup_close_ int fd = memfd_create("airlock-seccomp", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return al_errno(err, "memfd_create");
+	size_t len = sb->prog.len * sizeof *sb->prog.insns;
+	if (write(fd, sb->prog.insns, len) != (ssize_t)len)
+		return al_errno(err, "writing the seccomp filter");
+	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+	/* sync 1b */
+	/* The child's rlimit fallbacks depend on which controllers we got. */
+	struct proto_msg lock = { .type = MSG_LOCK, .a = sb->prog.notify,
+				  .b = sb->cgst.memory | sb->cgst.pids << 1 | sb->cgst.cpu << 2 };
+	if (proto_send(sb->sock, &lock, &fd, 1) < 0)
+		return al_errno(err, "sending the seccomp filter");
+	return 0;
 }
 
 static struct al_sandbox *sandbox_alloc(void)
@@ -212,7 +230,6 @@ AL_API int al_sandbox_create(const al_policy *p, al_sandbox **out, al_error *err
 		free(sb);
 		return al_err(err, ENOMEM, "out of memory");
 	}
-	al_policy_digest(&sb->pol, sb->digest);
 	userns_plan(&sb->idm);
 	sb->landlock_abi = landlock_abi();
 	sb->intr_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -220,23 +237,28 @@ AL_API int al_sandbox_create(const al_policy *p, al_sandbox **out, al_error *err
 		al_errno(err, "eventfd");
 		goto fail;
 	}
-	/* Compiled here, where an error still reaches the user cleanly. */
-	if (seccomp_build(&sb->pol, seccomp_notify_supported(), &sb->prog, err) < 0)
-		goto fail;
 	/* Opened again by the child in its own mount namespace; here only to
 	 * report a missing or unreadable path before anything starts. */
 	if (mounts_open_sources(&sb->pol, &sb->src, err) < 0)
+		goto fail;
+	/* The child builds its filesystem while we compile the filter and
+	 * make the cgroups: on two cores that overlap is most of a millisecond. */
+	if (start_init(sb, err) < 0)
+		goto fail;
+	if (seccomp_build(&sb->pol, seccomp_notify_supported(), &sb->prog, err) < 0)
 		goto fail;
 	struct cgroup_limits lim = { .memory_bytes = sb->pol.memory_bytes, .pids = sb->pol.pids,
 				     .cpu_millis = sb->pol.cpu_millis };
 	/* pids counts the command's tree; init is one more process. */
 	if (lim.pids)
 		lim.pids += 1;
-	if (cgroup_create(&lim, &sb->cg, &sb->cgst, err) < 0)
+	/* Joined before sync 1b: init forks nothing until it has the filter. */
+	if (cgroup_create(&lim, &sb->cg, &sb->cgst, err) < 0 ||
+	    (sb->cg && cgroup_attach(sb->cg, sb->init_pid, err) < 0))
 		goto fail;
 	record_static_layers(sb);
 	record_cgroup_layers(sb);
-	if (start_init(sb, err) < 0)
+	if (send_lock(sb, err) < 0 || wait_ready(sb, err) < 0)
 		goto fail;
 	/* The child used these; the supervisor has no further need. */
 	mounts_close_sources(&sb->src);

@@ -10,7 +10,6 @@
 
 struct al_sandbox {
 	struct al_policy pol;
-	char digest[65];
 	struct idmap idm;
 	struct mount_sources src;
 	struct seccomp_prog prog;
