@@ -40,7 +40,11 @@ demo: build
 $(TESTBUILD)/build.ninja:
 	$(MESON) setup $(TESTBUILD) -Db_sanitize=address,undefined -Db_lundef=false
 
+# Both compilers must pass the -Werror list; the suite runs on the gcc
+# ASan+UBSan build.
 test: deps $(TESTBUILD)/build.ninja
+	@[ -d build-clang ] || CC=clang $(MESON) setup build-clang >/dev/null
+	ninja -C build-clang
 	ninja -C $(TESTBUILD)
 	@tests/run-all.sh $(TESTBUILD) $(TEST_USER)
 
@@ -53,4 +57,4 @@ fuzz:
 	fuzz/run.sh build-fuzz 60
 
 clean:
-	rm -rf $(BUILD) $(TESTBUILD) build-fuzz
+	rm -rf $(BUILD) $(TESTBUILD) build-clang build-fuzz

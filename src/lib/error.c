@@ -15,7 +15,8 @@ void al_error_clear(al_error *err)
 	err->msg[0] = '\0';
 }
 
-static void vset(al_error *err, int errnum, bool with_strerror, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 4, 0)))
+vset(al_error *err, int errnum, bool with_strerror, const char *fmt, va_list ap)
 {
 	if (!err)
 		return;
