@@ -90,6 +90,34 @@ static int step_pdeathsig(struct init_ctx *c)
 
 static int step_nnp(struct init_ctx *c) { return nnp_set(&c->err); }
 
+/* init inherited the supervisor's whole fd table (the caller's stdio, maybe
+ * a terminal, whatever the embedding program left open without O_CLOEXEC).
+ * Keep only the control socket; 0-2 become /dev/null of the new root, so fds
+ * arriving later by SCM_RIGHTS are always >= 3. */
+static int step_close_fds(struct init_ctx *c)
+{
+	if (c->sock < 3) { /* a supervisor started with stdio closed */
+		int moved = fcntl(c->sock, F_DUPFD_CLOEXEC, 3);
+		if (moved < 0)
+			return al_errno(&c->err, "moving the control socket");
+		close(c->sock);
+		c->sock = moved;
+	}
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		return al_errno(&c->err, "opening /dev/null");
+	for (int fd = 0; fd < 3; fd++)
+		if (fd != null && dup2(null, fd) < 0)
+			return al_errno(&c->err, "dup2");
+	if (null > 2)
+		close(null);
+	if (c->sock > 3 && syscall(SYS_close_range, 3, c->sock - 1, 0) < 0)
+		return al_errno(&c->err, "close_range");
+	if (syscall(SYS_close_range, c->sock + 1, ~0U, 0) < 0)
+		return al_errno(&c->err, "close_range");
+	return 0;
+}
+
 static int step_landlock(struct init_ctx *c)
 {
 	if (c->sb->landlock_abi <= 0)
@@ -141,6 +169,8 @@ static const struct init_step build_steps[] = {
 };
 
 static const struct init_step lock_steps[] = {
+	/* after sync 1b (the filter's memfd is read and closed) */
+	{ "closing inherited fds", step_close_fds },
 	/* after cgroup attach (sync 1b): the namespace root is our own cgroup */
 	{ "cgroup namespace", step_cgroupns },
 	/* Landlock and an unprivileged seccomp filter require no_new_privs */
