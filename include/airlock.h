@@ -35,7 +35,7 @@ extern "C" {
 typedef struct al_error {
 	int code;	/* errno of the root cause, 0 if none (e.g. a policy error) */
 	int exit_code;	/* exit code a front end should use: 125 unless set */
-	char msg[1024]; /* "context: context: cause" */
+	char msg[4096]; /* "context: context: cause"; policy errors: one per line */
 } al_error;
 
 AL_API void al_error_clear(al_error *err);

@@ -1,1 +1,1880 @@
+/* The policy: strict defaults, the YAML/JSON loader, command-line overrides,
+ * and the canonical JSON form with its digest.
+ *
+ * Loading is the "configure" half of configure-then-apply: it has no side
+ * effects, and either the whole file applies or none of it does. The file is
+ * read into a scratch copy of the policy, every problem is collected as
+ * "FILE:LINE: FIELD: what is wrong", and only a clean pass is committed.
+ *
+ * The schema is a tree of field tables ({key, handler, ...}). One walker
+ * checks keys (unknown, duplicate) and the shape of values; handlers check
+ * the values themselves. Command-line overrides are fed through the same
+ * handlers as a one-node document, so `--memory -3G` and `memory_limit: -3G`
+ * are refused by the same code in the same words.
+ */
 #include "internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#define POLICY_MAX_BYTES (1u << 20)
+/* libyaml builds whatever depth it is given; our schema needs 5 levels. */
+#define POLICY_MAX_DEPTH 32
+#define PATH_BUF 256	 /* a field path in a message: "filesystem.host_mounts[3].target" */
+#define VALUE_SHOWN 48	 /* a user's value is echoed up to this many chars */
+#define MAX_CLAIMS 64	 /* distinct stored fields; there are about 20 */
+#define MAX_KEYS 32	 /* keys of the largest table, chained ones included */
+#define KEY_SUGGEST_MAX 64
+/* init.c passes a mount bitmask in an int: keep well below 31. */
+#define MAX_MOUNTS 16
+#define ENV_VALUE_MAX 32768
+#define DEFAULT_HOSTNAME "airlock"
+#define NOWHERE SIZE_MAX /* a number field that is checked but not stored */
+#define OFF(member) offsetof(struct al_policy, member)
+
+/* ---- defaults, copy, clear ------------------------------------------------ */
+
+/* Files an agent should never see even in a directory it was given: keys,
+ * cloud and registry credentials, dotenv files. */
+static const char *const default_deny[] = {
+	".env", ".env.*", "*.pem", "*.key", "id_rsa*", "id_ed25519*", "id_ecdsa*",
+	".ssh", ".aws", ".gnupg", ".netrc", ".git-credentials", ".docker/config.json",
+};
+static const char *const default_env_allow[] = { "TERM", "LANG", "LC_ALL", "TZ" };
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* p is taken as empty (its old contents are not freed). The prototype has no
+ * way to report a failed allocation: al_policy_new checks defaults_complete. */
+void policy_set_defaults(struct al_policy *p)
+{
+	*p = (struct al_policy){
+		.workspace_writable = true,
+		.workspace_size = 256ull << 20,
+		.tmp_size = 64ull << 20,
+		.net_mode = AL_NET_NONE,
+		.cpu_millis = 1000,
+		.memory_bytes = 512ull << 20,
+		.pids = 128,
+		.timeout_ms = 300 * 1000,
+		.kill_grace_ms = 2000,
+		.open_files = 1024,
+		.file_size = 1ull << 30,
+		.output_limit = 16ull << 20,
+		.hostname = strdup(DEFAULT_HOSTNAME),
+	};
+	for (size_t i = 0; i < ARRAY_LEN(default_deny); i++)
+		al_strlist_add(&p->deny, default_deny[i]);
+	for (size_t i = 0; i < ARRAY_LEN(default_env_allow); i++)
+		al_strlist_add(&p->env_allow, default_env_allow[i]);
+}
+
+static bool defaults_complete(const struct al_policy *p)
+{
+	return p->hostname && p->deny.n == ARRAY_LEN(default_deny) &&
+	       p->env_allow.n == ARRAY_LEN(default_env_allow);
+}
+
+void policy_clear(struct al_policy *p)
+{
+	free(p->root);
+	free(p->workspace);
+	for (size_t i = 0; i < p->n_mounts; i++) {
+		free(p->mounts[i].source);
+		free(p->mounts[i].target);
+	}
+	free(p->mounts);
+	al_strlist_clear(&p->deny);
+	al_strlist_clear(&p->env_allow);
+	al_strlist_clear(&p->env_set);
+	al_strlist_clear(&p->syscalls_deny);
+	al_strlist_clear(&p->syscalls_allow);
+	free(p->hostname);
+	memset(p, 0, sizeof *p);
+}
+
+static int dup_or_null(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return src && !*dst ? -1 : 0;
+}
+
+int policy_copy(struct al_policy *dst, const struct al_policy *src)
+{
+	*dst = *src;
+	dst->root = dst->workspace = dst->hostname = NULL;
+	dst->mounts = NULL;
+	dst->n_mounts = 0;
+	dst->deny = dst->env_allow = dst->env_set = (struct al_strlist){ 0 };
+	dst->syscalls_deny = dst->syscalls_allow = (struct al_strlist){ 0 };
+	if (dup_or_null(&dst->root, src->root) < 0 || dup_or_null(&dst->workspace, src->workspace) < 0 ||
+	    dup_or_null(&dst->hostname, src->hostname) < 0 ||
+	    al_strlist_copy(&dst->deny, &src->deny) < 0 ||
+	    al_strlist_copy(&dst->env_allow, &src->env_allow) < 0 ||
+	    al_strlist_copy(&dst->env_set, &src->env_set) < 0 ||
+	    al_strlist_copy(&dst->syscalls_deny, &src->syscalls_deny) < 0 ||
+	    al_strlist_copy(&dst->syscalls_allow, &src->syscalls_allow) < 0)
+		goto fail;
+	if (src->n_mounts) {
+		dst->mounts = calloc(src->n_mounts, sizeof *dst->mounts);
+		if (!dst->mounts)
+			goto fail;
+		for (; dst->n_mounts < src->n_mounts; dst->n_mounts++) {
+			const struct al_mount *m = &src->mounts[dst->n_mounts];
+			struct al_mount *d = &dst->mounts[dst->n_mounts];
+			d->writable = m->writable;
+			if (dup_or_null(&d->source, m->source) < 0 || dup_or_null(&d->target, m->target) < 0) {
+				dst->n_mounts++; /* so policy_clear frees the half-made one */
+				goto fail;
+			}
+		}
+	}
+	return 0;
+fail:
+	policy_clear(dst);
+	return -1;
+}
+
+AL_API al_policy *al_policy_new(void)
+{
+	struct al_policy *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	policy_set_defaults(p);
+	if (!defaults_complete(p)) {
+		al_policy_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+AL_API void al_policy_free(al_policy *p)
+{
+	if (!p)
+		return;
+	policy_clear(p);
+	free(p);
+}
+
+/* Add s to a list used as a set (names, patterns): a repeat is no error. */
+static int strset_add(struct al_strlist *l, const char *s)
+{
+	return al_strlist_contains(l, s) ? 0 : al_strlist_add(l, s);
+}
+
+/* ---- the loader and its messages ----------------------------------------- */
+
+struct mount_draft {
+	char *source, *target;
+	int writable;	/* -1 = not given: read-only */
+	int mode_keys;	/* "mode" and "read_only" both given is a mistake */
+};
+
+struct loader {
+	yaml_document_t *doc;
+	const char *name;     /* "FILE" of "FILE:LINE: ..." */
+	const char *origin;   /* overrides: "--memory" replaces "FILE:LINE" */
+	const char *base_dir; /* relative host paths resolve here (NULL: the cwd) */
+	char *cwd;
+	struct al_policy scratch;
+	struct al_policy *p;  /* == &scratch */
+	struct {
+		char canon[64], path[PATH_BUF];
+		size_t line;
+	} claims[MAX_CLAIMS];
+	size_t n_claims;
+	struct al_strlist env_names; /* env.set names given in this load */
+	struct mount_draft mount;    /* the host mount being read */
+	char msg[sizeof ((al_error *)0)->msg];
+	size_t len;
+	bool full;
+	unsigned n_problems, n_dropped;
+};
+
+#define TAIL_ROOM 40 /* "\n(12345 more problems not shown)" */
+
+__attribute__((format(printf, 4, 0)))
+static void vproblem_at(struct loader *l, size_t line, const char *field, const char *fmt, va_list ap)
+{
+	char what[512], entry[sizeof l->msg];
+	const char *sep = field ? ": " : "";
+
+	l->n_problems++;
+	if (l->full) {
+		l->n_dropped++;
+		return;
+	}
+	vsnprintf(what, sizeof what, fmt, ap);
+	field = field ? field : "";
+	if (l->origin)
+		snprintf(entry, sizeof entry, "%s: %s%s%s", l->origin, field, sep, what);
+	else if (line)
+		snprintf(entry, sizeof entry, "%s:%zu: %s%s%s", l->name, line, field, sep, what);
+	else
+		snprintf(entry, sizeof entry, "%s: %s%s%s", l->name, field, sep, what);
+	/* One problem per line: a value with a newline must not forge another. */
+	for (char *c = entry; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	size_t n = strlen(entry);
+	if (!l->len && n + TAIL_ROOM >= sizeof l->msg)
+		entry[n = sizeof l->msg - TAIL_ROOM - 1] = '\0';
+	if (l->len + n + 1 + TAIL_ROOM > sizeof l->msg) {
+		l->full = true;
+		l->n_dropped++;
+		return;
+	}
+	if (l->len)
+		l->msg[l->len++] = '\n';
+	memcpy(l->msg + l->len, entry, n + 1);
+	l->len += n;
+}
+
+__attribute__((format(printf, 4, 5)))
+static void problem_at(struct loader *l, size_t line, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vproblem_at(l, line, field, fmt, ap);
+	va_end(ap);
+}
+
+__attribute__((format(printf, 4, 5)))
+static void problem(struct loader *l, const yaml_node_t *n, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vproblem_at(l, n->start_mark.line + 1, *path ? path : "policy", fmt, ap);
+	va_end(ap);
+}
+
+static void out_of_memory(struct loader *l, const yaml_node_t *n, const char *path)
+{
+	problem(l, n, path, "out of memory");
+}
+
+/* A user's value, cut short for a message. buf has VALUE_SHOWN bytes. */
+static const char *shown(char *buf, const char *s)
+{
+	if (strlen(s) < VALUE_SHOWN)
+		return s;
+	snprintf(buf, VALUE_SHOWN, "%.*s...", VALUE_SHOWN - 4, s);
+	return buf;
+}
+#define SHOWN(s) shown((char[VALUE_SHOWN]){ 0 }, (s))
+
+static void loader_begin(struct loader *l, const struct al_policy *p)
+{
+	l->p = &l->scratch;
+	if (policy_copy(&l->scratch, p) < 0)
+		problem_at(l, 0, NULL, "out of memory");
+}
+
+/* Commit the scratch policy if nothing was wrong, else report everything. */
+static int loader_finish(struct loader *l, struct al_policy *p, al_error *err)
+{
+	al_strlist_clear(&l->env_names);
+	free(l->cwd);
+	if (!l->n_problems) {
+		policy_clear(p);
+		*p = l->scratch;
+		return 0;
+	}
+	policy_clear(&l->scratch);
+	if (l->n_dropped)
+		snprintf(l->msg + l->len, sizeof l->msg - l->len, "\n(%u more problem%s not shown)",
+			 l->n_dropped, l->n_dropped == 1 ? "" : "s");
+	return al_err(err, 0, "%s", l->msg);
+}
+
+/* ---- nodes ---------------------------------------------------------------- */
+
+enum scalar_kind { S_NULL, S_FALSE, S_TRUE, S_TEXT };
+
+static bool word_in(const char *s, const char *const *words)
+{
+	for (; *words; words++)
+		if (strcmp(s, *words) == 0)
+			return true;
+	return false;
+}
+
+/* YAML 1.2 core schema for plain scalars; quoted ones are always text. The
+ * capitalised forms cover Python dicts pasted as YAML (True, False). */
+static enum scalar_kind scalar_kind(const yaml_node_t *n)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL", NULL };
+	static const char *const trues[] = { "true", "True", "TRUE", NULL };
+	static const char *const falses[] = { "false", "False", "FALSE", NULL };
+	const char *s = (const char *)n->data.scalar.value;
+
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return S_TEXT;
+	if (word_in(s, nulls))
+		return S_NULL;
+	if (word_in(s, trues))
+		return S_TRUE;
+	if (word_in(s, falses))
+		return S_FALSE;
+	return S_TEXT;
+}
+
+static const char *describe(char *buf, const yaml_node_t *n)
+{
+	if (n->type == YAML_MAPPING_NODE)
+		return "a mapping";
+	if (n->type == YAML_SEQUENCE_NODE)
+		return "a list";
+	switch (scalar_kind(n)) {
+	case S_NULL:
+		return "nothing";
+	case S_TEXT:
+		snprintf(buf, VALUE_SHOWN + 2, "'%s'", SHOWN((const char *)n->data.scalar.value));
+		return buf;
+	default:
+		return "a boolean";
+	}
+}
+#define GOT(n) describe((char[VALUE_SHOWN + 2]){ 0 }, (n))
+
+static yaml_node_t *node_at(struct loader *l, int id)
+{
+	return yaml_document_get_node(l->doc, id);
+}
+
+/* The text of a string or number scalar, or NULL after saying why not. */
+static const char *need_text(struct loader *l, yaml_node_t *n, const char *path, const char *expected)
+{
+	if (n->type != YAML_SCALAR_NODE || scalar_kind(n) == S_TRUE || scalar_kind(n) == S_FALSE) {
+		problem(l, n, path, "expected %s, got %s", expected, GOT(n));
+		return NULL;
+	}
+	if (scalar_kind(n) == S_NULL) {
+		problem(l, n, path, "missing value (expected %s)", expected);
+		return NULL;
+	}
+	const char *s = (const char *)n->data.scalar.value;
+	if (strlen(s) != n->data.scalar.length) {
+		problem(l, n, path, "contains a NUL byte");
+		return NULL;
+	}
+	return s;
+}
+
+static bool need_bool(struct loader *l, yaml_node_t *n, const char *path, bool *out)
+{
+	enum scalar_kind k = n->type == YAML_SCALAR_NODE ? scalar_kind(n) : S_TEXT;
+	if (n->type != YAML_SCALAR_NODE || (k != S_TRUE && k != S_FALSE)) {
+		problem(l, n, path, "expected true or false, got %s", GOT(n));
+		return false;
+	}
+	*out = k == S_TRUE;
+	return true;
+}
+
+/* 1: a collection of that type; 0: null (an empty section or list); -1: wrong. */
+static int need_collection(struct loader *l, yaml_node_t *n, const char *path, yaml_node_type_t type)
+{
+	if (n->type == type)
+		return 1;
+	if (n->type == YAML_SCALAR_NODE && scalar_kind(n) == S_NULL)
+		return 0;
+	problem(l, n, path, "expected %s, got %s", type == YAML_MAPPING_NODE ? "a mapping" : "a list",
+		GOT(n));
+	return -1;
+}
+
+static bool has_key(struct loader *l, const yaml_node_t *n, const char *key)
+{
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+		const yaml_node_t *k = node_at(l, pr->key);
+		if (k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, key) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool is_empty(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		return scalar_kind(n) == S_NULL || scalar_kind(n) == S_FALSE || !n->data.scalar.length;
+	case YAML_SEQUENCE_NODE:
+		return n->data.sequence.items.top == n->data.sequence.items.start;
+	case YAML_MAPPING_NODE:
+		return n->data.mapping.pairs.top == n->data.mapping.pairs.start;
+	default:
+		return true;
+	}
+}
+
+/* ---- the schema walker ---------------------------------------------------- */
+
+struct field;
+typedef void handler_fn(struct loader *l, yaml_node_t *n, const char *path, const struct field *f);
+
+struct choice {
+	const char *word;
+	int value;
+	const char *refuse; /* a known word that is refused, and why */
+};
+
+struct numkind {
+	const char *what;
+	int (*parse)(const char *s, uint64_t *out, const char **why);
+	void (*fmt)(char *buf, size_t len, uint64_t v);
+	bool json_number; /* written as a JSON number, not as "512M" */
+};
+
+struct field {
+	const char *key;
+	handler_fn *parse;
+	handler_fn *item;	 /* lists: one element */
+	const struct field *sub; /* sections: their keys; at a table's end: more keys */
+	bool list;		 /* an override appends one element */
+	size_t max_items;
+	size_t off;		 /* where the value goes in al_policy, or NOWHERE */
+	const struct numkind *kind;
+	uint64_t min, max;
+	const struct choice *choices;
+	void (*store)(struct loader *l, int value);
+	const char *help;  /* choices: what is accepted */
+	const char *what;  /* refused features: the missing piece */
+	const char *canon; /* the policy value an alias key sets */
+};
+
+static const struct field *lookup(const struct field *t, const char *key)
+{
+	while (t) {
+		const struct field *f;
+		for (f = t; f->key; f++)
+			if (strcmp(f->key, key) == 0)
+				return f;
+		t = f->sub;
+	}
+	return NULL;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[KEY_SUGGEST_MAX + 1];
+	if (la > KEY_SUGGEST_MAX || lb > KEY_SUGGEST_MAX)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+static void unknown_key(struct loader *l, yaml_node_t *k, const char *path, const char *key,
+			const struct field *table)
+{
+	const char *best = NULL;
+	size_t best_d = 3, len = 0;
+	char known[256] = "";
+
+	if (l->full) { /* the message is complete: spare the search */
+		problem(l, k, path, "unknown key");
+		return;
+	}
+	for (const struct field *t = table; t;) {
+		const struct field *f;
+		for (f = t; f->key; f++) {
+			size_t d = edit_distance(key, f->key);
+			if (d < best_d && 2 * d < strlen(key)) {
+				best_d = d;
+				best = f->key;
+			}
+			if (len < sizeof known)
+				len += (size_t)snprintf(known + len, sizeof known - len, "%s%s",
+							len ? ", " : "", f->key);
+		}
+		t = f->sub;
+	}
+	if (best)
+		problem(l, k, path, "unknown key; did you mean '%s'?", best);
+	else
+		problem(l, k, path, "unknown key; expected one of: %s", known);
+}
+
+static void join_path(char *out, const char *path, const char *key)
+{
+	snprintf(out, PATH_BUF, *path ? "%s.%s" : "%s%s", path, key);
+}
+
+/* No depth guard is needed here: the walk only descends through the field
+ * tables, which are a few levels deep, so even an alias that points back to
+ * its own ancestor (`a: &x {b: *x}`) ends when the tables do. */
+static void walk_mapping(struct loader *l, yaml_node_t *n, const char *path, const struct field *table)
+{
+	struct {
+		const struct field *f;
+		size_t line;
+	} seen[MAX_KEYS];
+	size_t n_seen = 0;
+
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node_at(l, pr->key), *v = node_at(l, pr->value);
+		const char *key = need_text(l, k, path, "a key name");
+		char child[PATH_BUF];
+		size_t i;
+		if (!key)
+			continue;
+		join_path(child, path, key);
+		const struct field *f = lookup(table, key);
+		if (!f) {
+			unknown_key(l, k, child, key, table);
+			continue;
+		}
+		for (i = 0; i < n_seen && seen[i].f != f; i++)
+			;
+		if (i < n_seen) {
+			problem(l, k, child, "duplicate key (first at line %zu)", seen[i].line);
+			continue;
+		}
+		if (n_seen < MAX_KEYS) {
+			seen[n_seen].f = f;
+			seen[n_seen++].line = k->start_mark.line + 1;
+		}
+		f->parse(l, v, child, f);
+	}
+}
+
+/* One key may set a value another already set (output.max_bytes and
+ * resources.output_limit; a section both at the top and in sandbox_config).
+ * Rather than let document order decide, that is an error. */
+static bool claim(struct loader *l, const yaml_node_t *n, const char *path, const char *canon)
+{
+	static const char wrapper[] = "sandbox_config.";
+	if (!canon)
+		canon = strncmp(path, wrapper, sizeof wrapper - 1) ? path : path + sizeof wrapper - 1;
+	for (size_t i = 0; i < l->n_claims; i++) {
+		if (strcmp(l->claims[i].canon, canon) != 0)
+			continue;
+		problem(l, n, path, "also set by %s at line %zu", l->claims[i].path, l->claims[i].line);
+		return false;
+	}
+	if (l->n_claims < MAX_CLAIMS) {
+		snprintf(l->claims[l->n_claims].canon, sizeof l->claims[0].canon, "%s", canon);
+		snprintf(l->claims[l->n_claims].path, PATH_BUF, "%s", path);
+		l->claims[l->n_claims++].line = n->start_mark.line + 1;
+	}
+	return true;
+}
+
+static void parse_section(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	if (need_collection(l, n, path, YAML_MAPPING_NODE) > 0)
+		walk_mapping(l, n, path, f->sub);
+}
+
+/* Check the list and each element; returns how many elements it has. */
+static size_t list_items(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	if (need_collection(l, n, path, YAML_SEQUENCE_NODE) <= 0)
+		return 0;
+	size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (count > f->max_items) {
+		problem(l, n, path, "%zu entries; at most %zu are allowed", count, f->max_items);
+		return 0;
+	}
+	for (size_t i = 0; f->item && i < count; i++) {
+		char child[PATH_BUF];
+		/* An override appends one element: its index would mislead. */
+		snprintf(child, sizeof child, l->origin ? "%s" : "%s[%zu]", path, i);
+		f->item(l, node_at(l, n->data.sequence.items.start[i]), child, f);
+	}
+	return count;
+}
+
+static void parse_list(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	list_items(l, n, path, f);
+}
+
+/* A list whose entries need a part airlock does not have yet: it may be
+ * given, and is checked, but only empty. */
+static void refused_list(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	if (list_items(l, n, path, f) > 0)
+		problem(l, n, path, "not supported yet (%s); leave it empty", f->what);
+}
+
+/* ---- numbers -------------------------------------------------------------- */
+
+static int parse_count(const char *s, uint64_t *out, const char **why)
+{
+	uint64_t v = 0;
+	if (*s == '-')
+		return *why = "negative number", -1;
+	if (!*s)
+		return *why = "not a whole number", -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return *why = "not a whole number", -1;
+		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(*s - '0'), &v))
+			return *why = "number too large", -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void fmt_count(char *buf, size_t len, uint64_t v)
+{
+	snprintf(buf, len, "%" PRIu64, v);
+}
+
+/* The largest unit that divides v exactly: 536870912 -> "512M". */
+static void fmt_size(char *buf, size_t len, uint64_t v)
+{
+	static const char units[] = "PTGMK";
+	for (int i = 0; v && i < 5; i++) {
+		unsigned shift = 10u * (5u - (unsigned)i);
+		if (v % (1ull << shift) == 0) {
+			snprintf(buf, len, "%" PRIu64 "%c", v >> shift, units[i]);
+			return;
+		}
+	}
+	fmt_count(buf, len, v);
+}
+
+static void fmt_duration(char *buf, size_t len, uint64_t ms)
+{
+	static const struct {
+		uint64_t ms;
+		const char *unit;
+	} units[] = { { 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" } };
+	for (size_t i = 0; ms && i < ARRAY_LEN(units); i++)
+		if (ms % units[i].ms == 0) {
+			snprintf(buf, len, "%" PRIu64 "%s", ms / units[i].ms, units[i].unit);
+			return;
+		}
+	snprintf(buf, len, "%" PRIu64 "ms", ms);
+}
+
+static void fmt_cpu(char *buf, size_t len, uint64_t millis)
+{
+	if (millis % 1000 == 0)
+		snprintf(buf, len, "%" PRIu64, millis / 1000);
+	else
+		snprintf(buf, len, "%" PRIu64 "m", millis);
+}
+
+static const struct numkind K_SIZE = { "a size such as 512M or 4Gi", parse_size, fmt_size, false };
+static const struct numkind K_DURATION = { "a duration such as 30, 30s or 5m", parse_duration_ms,
+					   fmt_duration, false };
+static const struct numkind K_CPU = { "a CPU count such as 2, 0.5 or 500m", parse_cpu_millis,
+				      fmt_cpu, false };
+static const struct numkind K_COUNT = { "a whole number", parse_count, fmt_count, true };
+
+static uint64_t *u64_at(struct al_policy *p, size_t off)
+{
+	return (uint64_t *)((char *)p + off);
+}
+
+static void set_number(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	const char *s = need_text(l, n, path, f->kind->what), *why;
+	char bound[32];
+	uint64_t v;
+
+	if (!s)
+		return;
+	if (f->kind->parse(s, &v, &why) < 0) {
+		bool hint = strncmp(why, "invalid", 7) == 0 && f->kind != &K_COUNT;
+		problem(l, n, path, "%s '%s'%s%s%s", why, SHOWN(s), hint ? " (expected " : "",
+			hint ? f->kind->what : "", hint ? ")" : "");
+		return;
+	}
+	if (v < f->min || v > f->max) {
+		f->kind->fmt(bound, sizeof bound, v < f->min ? f->min : f->max);
+		problem(l, n, path, "'%s' is %s %s", SHOWN(s), v < f->min ? "below the minimum of" :
+			"above the maximum of", bound);
+		return;
+	}
+	if (f->off != NOWHERE && claim(l, n, path, f->canon))
+		*u64_at(l->p, f->off) = v;
+}
+
+/* resources.swap: the sandbox never swaps; saying so is fine, asking otherwise is not. */
+static void set_swap(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	uint64_t v = 1;
+	const char *why;
+	if (n->type == YAML_SCALAR_NODE && scalar_kind(n) == S_FALSE)
+		return;
+	if (n->type == YAML_SCALAR_NODE && scalar_kind(n) == S_TEXT &&
+	    parse_size((const char *)n->data.scalar.value, &v, &why) == 0 && v == 0)
+		return;
+	problem(l, n, path, "swap is always off; only 0 or false is accepted");
+}
+
+/* ---- words ---------------------------------------------------------------- */
+
+static bool match_choice(struct loader *l, yaml_node_t *n, const char *path, const struct field *f,
+			 int *value)
+{
+	const char *s = need_text(l, n, path, f->help);
+	const struct choice *c;
+	if (!s)
+		return false;
+	for (c = f->choices; c->word && strcasecmp(c->word, s) != 0; c++)
+		;
+	if (!c->word) {
+		problem(l, n, path, "unknown value '%s'; expected %s", SHOWN(s), f->help);
+		return false;
+	}
+	if (c->refuse) {
+		problem(l, n, path, "'%s' %s", SHOWN(s), c->refuse);
+		return false;
+	}
+	*value = c->value;
+	return true;
+}
+
+static void set_choice(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	int v;
+	if (match_choice(l, n, path, f, &v) && f->store && claim(l, n, path, f->canon))
+		f->store(l, v);
+}
+
+static void store_writable(struct loader *l, int v) { l->p->workspace_writable = v; }
+static void store_net_mode(struct loader *l, int v) { l->p->net_mode = (enum al_net_mode)v; }
+
+/* A feature airlock does not have yet: false (off) is the only honest value. */
+static void set_off_only(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	bool on;
+	if (need_bool(l, n, path, &on) && on)
+		problem(l, n, path, "not supported yet (%s); set it to false", f->what);
+}
+
+static void set_unset_only(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	if (!is_empty(n))
+		problem(l, n, path, "not supported yet (%s); remove it", f->what);
+}
+
+static void set_version(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	const char *s = need_text(l, n, path, "1");
+	if (s && strcmp(s, "1") != 0)
+		problem(l, n, path, "unsupported version '%s'; this airlock reads version 1", SHOWN(s));
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+/* RFC 1123 label: letters, digits, '-' inside, 1..63 chars. */
+static bool valid_label(const char *s, size_t len)
+{
+	if (len == 0 || len > 63 || s[0] == '-' || s[len - 1] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!(s[i] == '-' || (s[i] >= '0' && s[i] <= '9') || ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z')))
+			return false;
+	return true;
+}
+
+static bool valid_dns_name(const char *s)
+{
+	if (strlen(s) > 253)
+		return false;
+	for (;;) {
+		const char *dot = strchrnul(s, '.');
+		if (!valid_label(s, (size_t)(dot - s)))
+			return false;
+		if (!*dot)
+			return true;
+		s = dot + 1;
+	}
+}
+
+/* "api.example.com", "*.example.com", "*", "10.0.0.1", "[2001:db8::1]" */
+static bool valid_host_pattern(const char *h, size_t len)
+{
+	char buf[256];
+	struct in6_addr a6;
+	if (len == 0 || len >= sizeof buf)
+		return false;
+	memcpy(buf, h, len);
+	buf[len] = '\0';
+	if (buf[0] == '[') {
+		if (buf[len - 1] != ']')
+			return false;
+		buf[len - 1] = '\0';
+		return inet_pton(AF_INET6, buf + 1, &a6) == 1;
+	}
+	if (strcmp(buf, "*") == 0)
+		return true;
+	return valid_dns_name(strncmp(buf, "*.", 2) == 0 ? buf + 2 : buf);
+}
+
+static bool valid_env_name(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_0123456789");
+	return n && !s[n] && n <= 255 && !(s[0] >= '0' && s[0] <= '9');
+}
+
+static void set_hostname(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	const char *s = need_text(l, n, path, "a hostname");
+	char *v;
+	if (!s)
+		return;
+	if (!valid_label(s, strlen(s))) {
+		problem(l, n, path, "invalid hostname '%s' (1-63 letters, digits and inner '-')", SHOWN(s));
+		return;
+	}
+	if (!claim(l, n, path, NULL))
+		return;
+	if (!(v = strdup(s))) {
+		out_of_memory(l, n, path);
+		return;
+	}
+	free(l->p->hostname);
+	l->p->hostname = v;
+}
+
+static void check_hostport(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	const char *s = need_text(l, n, path, "HOST:PORT"), *colon, *why;
+	uint64_t port;
+	if (!s)
+		return;
+	if (!(colon = strrchr(s, ':'))) {
+		problem(l, n, path, "expected HOST:PORT, got '%s'", SHOWN(s));
+		return;
+	}
+	if (!valid_host_pattern(s, (size_t)(colon - s)))
+		problem(l, n, path, "invalid host in '%s'", SHOWN(s));
+	if (parse_count(colon + 1, &port, &why) < 0 || port < 1 || port > 65535)
+		problem(l, n, path, "invalid port in '%s' (1-65535)", SHOWN(s));
+}
+
+static void rate_host(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	const char *s = need_text(l, n, path, "a host name or pattern");
+	if (s && !valid_host_pattern(s, strlen(s)))
+		problem(l, n, path, "invalid host '%s'", SHOWN(s));
+}
+
+static const struct field rate_fields[] = {
+	{ .key = "host", .parse = rate_host },
+	{ .key = "requests_per_minute", .parse = set_number, .kind = &K_COUNT, .off = NOWHERE,
+	  .min = 1, .max = 1000000000 },
+	{ .key = "bytes_per_minute", .parse = set_number, .kind = &K_SIZE, .off = NOWHERE, .min = 1,
+	  .max = UINT64_MAX },
+	{ .key = NULL },
+};
+
+static void check_rate_limit(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	if (n->type != YAML_MAPPING_NODE) {
+		problem(l, n, path, "expected a mapping {host, requests_per_minute, bytes_per_minute}, got %s",
+			GOT(n));
+		return;
+	}
+	walk_mapping(l, n, path, rate_fields);
+	if (!has_key(l, n, "host"))
+		problem(l, n, path, "missing 'host'");
+	if (!has_key(l, n, "requests_per_minute") && !has_key(l, n, "bytes_per_minute"))
+		problem(l, n, path, "needs requests_per_minute or bytes_per_minute");
+}
+
+static void add_env_name(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	const char *s = need_text(l, n, path, "a variable name");
+	if (!s)
+		return;
+	if (!valid_env_name(s))
+		problem(l, n, path, "invalid variable name '%s' (letters, digits, _; not starting with a digit)",
+			SHOWN(s));
+	else if (strset_add(&l->p->env_allow, s) < 0)
+		out_of_memory(l, n, path);
+}
+
+/* Set NAME=value, replacing what an earlier policy or override set. */
+static void env_put(struct loader *l, yaml_node_t *n, const char *path, const char *name,
+		    const char *value)
+{
+	struct al_strlist *env = &l->p->env_set;
+	size_t nlen = strlen(name);
+	char *entry;
+
+	if (!valid_env_name(name)) {
+		problem(l, n, path, "invalid variable name '%s' (letters, digits, _; not starting with a digit)",
+			SHOWN(name));
+		return;
+	}
+	if (al_strlist_contains(&l->env_names, name)) {
+		problem(l, n, path, "'%s' is set twice", name);
+		return;
+	}
+	if (strlen(value) > ENV_VALUE_MAX) {
+		problem(l, n, path, "value longer than %d bytes", ENV_VALUE_MAX);
+		return;
+	}
+	if (asprintf(&entry, "%s=%s", name, value) < 0 || al_strlist_add(&l->env_names, name) < 0) {
+		out_of_memory(l, n, path);
+		return;
+	}
+	for (size_t i = 0; i < env->n; i++)
+		if (strncmp(env->v[i], entry, nlen + 1) == 0) {
+			free(env->v[i]);
+			env->v[i] = entry;
+			return;
+		}
+	if (al_strlist_add(env, entry) < 0)
+		out_of_memory(l, n, path);
+	free(entry);
+}
+
+/* The value of NAME: value. A boolean is kept as written ("true"). */
+static const char *env_value(struct loader *l, yaml_node_t *n, const char *path)
+{
+	if (n->type == YAML_SCALAR_NODE && scalar_kind(n) == S_NULL) {
+		problem(l, n, path, "missing value (\"\" for empty; process.env.allow passes the caller's)");
+		return NULL;
+	}
+	if (n->type == YAML_SCALAR_NODE && scalar_kind(n) != S_TEXT)
+		return (const char *)n->data.scalar.value;
+	return need_text(l, n, path, "a string");
+}
+
+static void env_assignment(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	const char *s = need_text(l, n, path, "NAME=VALUE"), *eq;
+	char name[256];
+	if (!s)
+		return;
+	eq = strchr(s, '=');
+	if (!eq || eq == s || (size_t)(eq - s) >= sizeof name) {
+		problem(l, n, path, "expected NAME=VALUE, got '%s'", SHOWN(s));
+		return;
+	}
+	memcpy(name, s, (size_t)(eq - s));
+	name[eq - s] = '\0';
+	env_put(l, n, path, name, eq + 1);
+}
+
+/* process.env.set: a mapping {NAME: value}, or a list of "NAME=VALUE" (the
+ * docker-compose spellings). */
+static void parse_env_set(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	if (n->type == YAML_SEQUENCE_NODE) {
+		list_items(l, n, path, f);
+		return;
+	}
+	if (need_collection(l, n, path, YAML_MAPPING_NODE) <= 0)
+		return;
+	size_t count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	if (count > f->max_items) {
+		problem(l, n, path, "%zu entries; at most %zu are allowed", count, f->max_items);
+		return;
+	}
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node_at(l, pr->key), *v = node_at(l, pr->value);
+		const char *name = need_text(l, k, path, "a variable name"), *value;
+		char child[PATH_BUF];
+		if (!name)
+			continue;
+		join_path(child, path, name);
+		if ((value = env_value(l, v, child)))
+			env_put(l, k, child, name, value);
+	}
+}
+
+static void add_syscall(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	const char *s = need_text(l, n, path, "a syscall name");
+	bool deny = f->off == OFF(syscalls_deny);
+	struct al_strlist *mine = deny ? &l->p->syscalls_deny : &l->p->syscalls_allow;
+	struct al_strlist *other = deny ? &l->p->syscalls_allow : &l->p->syscalls_deny;
+	size_t len;
+
+	if (!s)
+		return;
+	len = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_");
+	if (!len || s[len] || len > 63)
+		problem(l, n, path, "invalid syscall name '%s' (lower-case letters, digits, _)", SHOWN(s));
+	else if (al_strlist_contains(other, s))
+		problem(l, n, path, "'%s' is also in process.syscalls.%s", s, deny ? "allow" : "deny");
+	else if (strset_add(mine, s) < 0)
+		out_of_memory(l, n, path);
+}
+
+static void add_deny(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	const char *s = need_text(l, n, path, "a gitignore-style pattern");
+	if (!s)
+		return;
+	if (s[0] == '!')
+		problem(l, n, path, "negated pattern '%s': the deny list can only grow", SHOWN(s));
+	else if (strlen(s) >= PATH_MAX)
+		problem(l, n, path, "pattern longer than %d bytes", PATH_MAX - 1);
+	else if (strset_add(&l->p->deny, s) < 0)
+		out_of_memory(l, n, path);
+}
+
+/* ---- paths ---------------------------------------------------------------- */
+
+/* Lexically tidy an absolute path: collapse "//", drop "." and a trailing
+ * "/". ".." stays: only the kernel can resolve it (symlinks). */
+static void tidy_path(char *s)
+{
+	char *w = s;
+	for (const char *r = s; *r;) {
+		while (*r == '/')
+			r++;
+		const char *end = strchrnul(r, '/');
+		size_t len = (size_t)(end - r);
+		if (len && !(len == 1 && r[0] == '.')) {
+			*w++ = '/';
+			memmove(w, r, len);
+			w += len;
+		}
+		r = end;
+	}
+	if (w == s)
+		*w++ = '/';
+	*w = '\0';
+}
+
+static bool has_dotdot(const char *s)
+{
+	for (const char *c = strstr(s, ".."); c; c = strstr(c + 1, ".."))
+		if (c[-1] == '/' && (c[2] == '/' || !c[2]))
+			return true;
+	return false;
+}
+
+static const char *loader_cwd(struct loader *l)
+{
+	if (!l->cwd)
+		l->cwd = getcwd(NULL, 0);
+	return l->cwd;
+}
+
+/* A host path: absolute, or relative to the policy file's directory (to the
+ * current directory for buffers and overrides). Returns it tidied, malloc'd. */
+static char *host_path(struct loader *l, yaml_node_t *n, const char *path, const char *s)
+{
+	const char *cwd = "", *base = "";
+	char *v;
+
+	if (s[0] == '~') {
+		problem(l, n, path, "'~' is not expanded; write the full path");
+		return NULL;
+	}
+	if (s[0] != '/') {
+		base = l->base_dir ? l->base_dir : "";
+		if (base[0] != '/' && !(cwd = loader_cwd(l))) {
+			problem(l, n, path, "cannot resolve relative path '%s': %s", SHOWN(s), strerror(errno));
+			return NULL;
+		}
+	}
+	if (asprintf(&v, "%s/%s/%s", cwd, base, s) < 0) {
+		out_of_memory(l, n, path);
+		return NULL;
+	}
+	tidy_path(v);
+	if (strlen(v) >= PATH_MAX) {
+		problem(l, n, path, "path longer than %d bytes", PATH_MAX - 1);
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+static void set_root(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	const char *s = need_text(l, n, path, "an absolute path");
+	char *v;
+	if (!s)
+		return;
+	if (s[0] != '/') {
+		problem(l, n, path, "must be an absolute path, got '%s'",
+			SHOWN(s));
+		return;
+	}
+	if (!(v = host_path(l, n, path, s)) || !claim(l, n, path, NULL)) {
+		free(v);
+		return;
+	}
+	if (strcmp(v, "/") == 0) { /* the host's own system directories */
+		free(v);
+		v = NULL;
+	}
+	free(l->p->root);
+	l->p->root = v;
+}
+
+static bool has_mode_suffix(const char *s)
+{
+	size_t len = strlen(s);
+	return len > 3 && (strcmp(s + len - 3, ":ro") == 0 || strcmp(s + len - 3, ":rw") == 0);
+}
+
+/* "tmpfs", "ephemeral", or a host directory; any of them may end in ":ro" or ":rw". */
+static void set_workspace(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	const char *s = need_text(l, n, path, "a directory or tmpfs");
+	char *spec, *v = NULL;
+	size_t len;
+	int writable = -1;
+
+	if (!s)
+		return;
+	if (!(spec = strdup(s))) {
+		out_of_memory(l, n, path);
+		return;
+	}
+	if (has_mode_suffix(spec)) {
+		len = strlen(spec);
+		writable = spec[len - 1] == 'w';
+		spec[len - 3] = '\0';
+	}
+	if (strcmp(spec, "tmpfs") && strcmp(spec, "ephemeral") && !(v = host_path(l, n, path, spec)))
+		goto out;
+	if (v && strcmp(v, "/") == 0) {
+		problem(l, n, path, "the host's root cannot be the workspace");
+		goto out;
+	}
+	/* It would read back as a path with a suffix: the JSON form would lie. */
+	if (v && has_mode_suffix(v)) {
+		problem(l, n, path, "a directory named '...:ro' or '...:rw' cannot be the workspace");
+		goto out;
+	}
+	if (!claim(l, n, path, NULL) || (writable >= 0 && !claim(l, n, path, "filesystem.mode")))
+		goto out;
+	free(l->p->workspace);
+	l->p->workspace = AL_STEAL_PTR(v);
+	if (writable >= 0)
+		l->p->workspace_writable = writable;
+out:
+	free(v);
+	free(spec);
+}
+
+/* A mount target inside the sandbox; returns it tidied, malloc'd. */
+static char *sandbox_path(struct loader *l, yaml_node_t *n, const char *path, const char *s)
+{
+	static const char *const managed[] = { "/proc", "/dev", "/sys" };
+	char *v;
+
+	if (s[0] != '/' || strlen(s) >= PATH_MAX) {
+		problem(l, n, path, "target must be an absolute path inside the sandbox, got '%s'", SHOWN(s));
+		return NULL;
+	}
+	if (has_dotdot(s)) {
+		problem(l, n, path, "'..' is not allowed in target '%s'", SHOWN(s));
+		return NULL;
+	}
+	if (!(v = strdup(s))) {
+		out_of_memory(l, n, path);
+		return NULL;
+	}
+	tidy_path(v);
+	for (size_t i = 0; i < ARRAY_LEN(managed); i++) {
+		size_t len = strlen(managed[i]);
+		if (strncmp(v, managed[i], len) == 0 && (!v[len] || v[len] == '/')) {
+			problem(l, n, path, "cannot mount on %s: airlock provides %s itself", v, managed[i]);
+			goto fail;
+		}
+	}
+	if (strcmp(v, "/") == 0)
+		problem(l, n, path, "cannot mount over the sandbox's root; use filesystem.root");
+	else if (strcmp(v, "/workspace") == 0)
+		problem(l, n, path, "/workspace is the workspace; use filesystem.workspace");
+	else if (strcmp(v, "/tmp") == 0)
+		problem(l, n, path, "/tmp is airlock's own tmpfs; mount elsewhere");
+	else
+		return v;
+fail:
+	free(v);
+	return NULL;
+}
+
+static void mount_source(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	const char *s = need_text(l, n, path, "a host path");
+	if (s)
+		l->mount.source = host_path(l, n, path, s);
+}
+
+static void mount_target(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	const char *s = need_text(l, n, path, "an absolute path");
+	if (s)
+		l->mount.target = sandbox_path(l, n, path, s);
+}
+
+static const struct choice rw_choices[] = {
+	{ "read_write", 1, NULL }, { "rw", 1, NULL }, { "read_only", 0, NULL }, { "ro", 0, NULL },
+	{ NULL, 0, NULL },
+};
+#define RW_HELP "read_write (rw) or read_only (ro)"
+
+static void mount_mode(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	int v;
+	l->mount.mode_keys++;
+	if (match_choice(l, n, path, f, &v))
+		l->mount.writable = v;
+}
+
+static void mount_read_only(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	bool ro;
+	l->mount.mode_keys++;
+	if (need_bool(l, n, path, &ro))
+		l->mount.writable = !ro;
+}
+
+static const struct field mount_fields[] = {
+	{ .key = "source", .parse = mount_source },
+	{ .key = "target", .parse = mount_target },
+	{ .key = "mode", .parse = mount_mode, .choices = rw_choices, .help = RW_HELP },
+	{ .key = "read_only", .parse = mount_read_only },
+	{ .key = NULL },
+};
+
+/* "SOURCE:TARGET[:ro|:rw]" */
+static void mount_from_string(struct loader *l, yaml_node_t *n, const char *path, const char *s)
+{
+	char *copy = strdup(s), *target, *mode;
+	if (!copy) {
+		out_of_memory(l, n, path);
+		return;
+	}
+	target = strchr(copy, ':');
+	mode = target ? strchr(target + 1, ':') : NULL;
+	if (!target || (mode && strchr(mode + 1, ':'))) {
+		problem(l, n, path, "expected SOURCE:TARGET[:ro|:rw], got '%s' (for paths with ':' "
+			"use {source, target})", SHOWN(s));
+		goto out;
+	}
+	*target++ = '\0';
+	if (mode) {
+		*mode++ = '\0';
+		if (strcmp(mode, "ro") && strcmp(mode, "rw"))
+			problem(l, n, path, "unknown mode '%s'; expected ro or rw", SHOWN(mode));
+		l->mount.writable = strcmp(mode, "rw") == 0;
+	}
+	if (!*copy)
+		problem(l, n, path, "empty source in '%s'", SHOWN(s));
+	else
+		l->mount.source = host_path(l, n, path, copy);
+	l->mount.target = sandbox_path(l, n, path, target);
+out:
+	free(copy);
+}
+
+static void commit_mount(struct loader *l, yaml_node_t *n, const char *path)
+{
+	struct al_policy *p = l->p;
+	struct al_mount *nm;
+	for (size_t i = 0; i < p->n_mounts; i++)
+		if (strcmp(p->mounts[i].target, l->mount.target) == 0) {
+			problem(l, n, path, "%s is mounted twice", l->mount.target);
+			return;
+		}
+	if (p->n_mounts >= MAX_MOUNTS) {
+		problem(l, n, path, "more than %d host mounts", MAX_MOUNTS);
+		return;
+	}
+	if (!(nm = realloc(p->mounts, (p->n_mounts + 1) * sizeof *nm))) {
+		out_of_memory(l, n, path);
+		return;
+	}
+	p->mounts = nm;
+	nm[p->n_mounts++] = (struct al_mount){
+		.source = AL_STEAL_PTR(l->mount.source),
+		.target = AL_STEAL_PTR(l->mount.target),
+		.writable = l->mount.writable > 0, /* read-only unless asked */
+	};
+}
+
+static void add_mount(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	unsigned before = l->n_problems;
+	l->mount = (struct mount_draft){ .writable = -1 };
+	if (n->type == YAML_MAPPING_NODE) {
+		walk_mapping(l, n, path, mount_fields);
+		if (!has_key(l, n, "source"))
+			problem(l, n, path, "missing 'source'");
+		if (!has_key(l, n, "target"))
+			problem(l, n, path, "missing 'target'");
+		if (l->mount.mode_keys > 1)
+			problem(l, n, path, "give 'mode' or 'read_only', not both");
+	} else {
+		const char *s = need_text(l, n, path, "SOURCE:TARGET[:ro|:rw] or {source, target, mode}");
+		if (s)
+			mount_from_string(l, n, path, s);
+	}
+	if (l->n_problems == before && l->mount.source && l->mount.target)
+		commit_mount(l, n, path);
+	free(l->mount.source);
+	free(l->mount.target);
+	l->mount = (struct mount_draft){ .writable = -1 };
+}
+
+/* ---- the schema ----------------------------------------------------------- */
+
+#define SECTION(k, t) { .key = (k), .parse = parse_section, .sub = (t) }
+#define LIST(k, fn, n, ...) { .key = (k), .parse = parse_list, .item = (fn), .list = true, \
+			      .max_items = (n), __VA_ARGS__ }
+#define REFUSED_LIST(k, fn, feature) { .key = (k), .parse = refused_list, .item = (fn), \
+				       .list = true, .max_items = 1024, .what = (feature) }
+#define NUMBER(k, nk, member, lo, hi, ...) { .key = (k), .parse = set_number, .kind = &(nk), \
+					     .off = OFF(member), .min = (lo), .max = (hi), __VA_ARGS__ }
+#define CHOICE(k, c, st, h) { .key = (k), .parse = set_choice, .choices = (c), .store = (st), \
+			      .help = (h) }
+#define OFF_ONLY(k, feature) { .key = (k), .parse = set_off_only, .what = (feature) }
+#define LEAF(k, fn) { .key = (k), .parse = (fn) }
+#define END { .key = NULL }
+#define MORE(t) { .key = NULL, .sub = (t) }
+
+#define ISOLATION_HELP "namespaces (aliases strict, restricted, container, sandbox)"
+#define NOT_AVAILABLE "is not available; airlock provides: " ISOLATION_HELP
+static const struct choice isolation_choices[] = {
+	{ "namespaces", 0, NULL }, { "strict", 0, NULL }, { "restricted", 0, NULL },
+	{ "container", 0, NULL }, { "sandbox", 0, NULL },
+	{ "gvisor", 0, NOT_AVAILABLE }, { "firecracker", 0, NOT_AVAILABLE }, { "kata", 0, NOT_AVAILABLE },
+	{ "microvm", 0, NOT_AVAILABLE }, { "vm", 0, NOT_AVAILABLE },
+	{ NULL, 0, NULL },
+};
+
+#define NO_SHARED_NET "is not offered: the sandbox never shares a network with the host; use none"
+static const struct choice net_choices[] = {
+	{ "none", AL_NET_NONE, NULL }, { "off", AL_NET_NONE, NULL },
+	{ "deny_all", AL_NET_NONE, NULL }, { "isolated", AL_NET_NONE, NULL },
+	{ "restricted", 0, "is not supported yet (egress gateway); use none" },
+	{ "gateway", 0, "is not supported yet (egress gateway); use none" },
+	{ "proxy", 0, "is not supported yet (egress gateway); use none" },
+	{ "host", 0, NO_SHARED_NET }, { "bridge", 0, NO_SHARED_NET },
+	{ NULL, 0, NULL },
+};
+
+static const struct choice ingress_choices[] = {
+	{ "deny_all", 0, NULL }, { "none", 0, NULL }, { "deny", 0, NULL }, { NULL, 0, NULL },
+};
+
+static const struct choice default_choices[] = {
+	{ "deny", 0, NULL },
+	{ "allow", 0, "is not possible: every connection is denied unless allowed" },
+	{ NULL, 0, NULL },
+};
+
+static const struct choice credential_choices[] = {
+	{ "none", 0, NULL }, { "off", 0, NULL },
+	{ "just_in_time", 0, "is not supported yet (credentials); use none" },
+	{ NULL, 0, NULL },
+};
+
+#define DAY_MS (86400ull * 1000)
+
+static const struct field filesystem_fields[] = {
+	LEAF("root", set_root),
+	LEAF("workspace", set_workspace),
+	CHOICE("mode", rw_choices, store_writable, RW_HELP),
+	NUMBER("workspace_size", K_SIZE, workspace_size, 4096, UINT64_MAX),
+	NUMBER("tmp_size", K_SIZE, tmp_size, 4096, UINT64_MAX),
+	LIST("host_mounts", add_mount, MAX_MOUNTS),
+	LIST("mounts", add_mount, MAX_MOUNTS),
+	LIST("deny", add_deny, 1024),
+	END,
+};
+
+static const struct field network_fields[] = {
+	CHOICE("mode", net_choices, store_net_mode, "none (aliases off, deny_all, isolated)"),
+	REFUSED_LIST("egress_allowlist", check_hostport, "egress gateway"),
+	CHOICE("ingress", ingress_choices, NULL, "deny_all (ingress is always denied)"),
+	REFUSED_LIST("rate_limits", check_rate_limit, "egress gateway"),
+	OFF_ONLY("dns", "egress gateway"),
+	END,
+};
+
+/* The block of the "proxy gateway" article, mapped onto network.* */
+static const struct field network_policy_fields[] = {
+	CHOICE("default", default_choices, NULL, "deny"),
+	REFUSED_LIST("allow", check_hostport, "egress gateway"),
+	REFUSED_LIST("rate_limits", check_rate_limit, "egress gateway"),
+	END,
+};
+
+static const struct field resources_fields[] = {
+	NUMBER("cpu_limit", K_CPU, cpu_millis, 1, 1024000),
+	/* below Docker's minimum (6M) a process cannot even start */
+	NUMBER("memory_limit", K_SIZE, memory_bytes, 6ull << 20, UINT64_MAX),
+	NUMBER("pids_limit", K_COUNT, pids, 1, 1000000),
+	NUMBER("timeout_seconds", K_DURATION, timeout_ms, 1, 7 * DAY_MS),
+	NUMBER("kill_grace", K_DURATION, kill_grace_ms, 0, 3600 * 1000),
+	NUMBER("open_files", K_COUNT, open_files, 16, 1048576),
+	NUMBER("file_size", K_SIZE, file_size, 1, UINT64_MAX),
+	NUMBER("output_limit", K_SIZE, output_limit, 1, UINT64_MAX),
+	LEAF("swap", set_swap),
+	END,
+};
+
+static const struct field env_fields[] = {
+	LIST("allow", add_env_name, 1024),
+	{ .key = "set", .parse = parse_env_set, .item = env_assignment, .list = true, .max_items = 1024 },
+	END,
+};
+
+static const struct field syscall_fields[] = {
+	LIST("deny", add_syscall, 512, .off = OFF(syscalls_deny)),
+	LIST("allow", add_syscall, 512, .off = OFF(syscalls_allow)),
+	END,
+};
+
+static const struct field process_fields[] = {
+	SECTION("env", env_fields),
+	SECTION("syscalls", syscall_fields),
+	LEAF("hostname", set_hostname),
+	END,
+};
+
+static const struct field credentials_fields[] = {
+	CHOICE("mode", credential_choices, NULL, "none (alias off)"),
+	OFF_ONLY("secret_scanning", "output gate"),
+	REFUSED_LIST("secrets", NULL, "credentials"),
+	END,
+};
+
+static const struct field output_fields[] = {
+	OFF_ONLY("secret_scanning", "output gate"),
+	OFF_ONLY("strip_html", "output gate"),
+	OFF_ONLY("flag_instructions", "output gate"),
+	NUMBER("max_bytes", K_SIZE, output_limit, 1, UINT64_MAX, .canon = "resources.output_limit"),
+	END,
+};
+
+static const struct field audit_fields[] = {
+	{ .key = "log", .parse = set_unset_only, .what = "audit" },
+	{ .key = "agent", .parse = set_unset_only, .what = "audit" },
+	{ .key = "alerts", .parse = set_unset_only, .what = "audit" },
+	{ .key = "circuit_breaker", .parse = set_unset_only, .what = "audit" },
+	END,
+};
+
+static const struct field policy_fields[] = {
+	LEAF("version", set_version),
+	CHOICE("isolation", isolation_choices, NULL, ISOLATION_HELP),
+	SECTION("filesystem", filesystem_fields),
+	SECTION("network", network_fields),
+	SECTION("network_policy", network_policy_fields),
+	SECTION("resources", resources_fields),
+	SECTION("process", process_fields),
+	SECTION("credentials", credentials_fields),
+	SECTION("output", output_fields),
+	SECTION("audit", audit_fields),
+	END,
+};
+
+/* The top level also takes the articles' `sandbox_config` dict as a wrapper. */
+static const struct field root_fields[] = {
+	SECTION("sandbox_config", policy_fields),
+	MORE(policy_fields),
+};
+
+/* ---- loading -------------------------------------------------------------- */
+
+static size_t line_at(const char *buf, size_t len, size_t offset)
+{
+	size_t line = 1;
+	for (size_t i = 0; i < offset && i < len; i++)
+		line += buf[i] == '\n';
+	return line;
+}
+
+static void syntax_problem(struct loader *l, const yaml_parser_t *ps, const char *buf, size_t len)
+{
+	size_t line = ps->problem_mark.line + 1;
+	const char *what = ps->problem ? ps->problem : "invalid YAML";
+	if (ps->error == YAML_MEMORY_ERROR) {
+		problem_at(l, 0, NULL, "out of memory");
+		return;
+	}
+	if (ps->error == YAML_READER_ERROR) /* the reader reports a byte offset, not a mark */
+		line = line_at(buf, len, ps->problem_offset);
+	if (ps->context)
+		problem_at(l, line, "syntax error", "%s (%s at line %zu)", what, ps->context,
+			   ps->context_mark.line + 1);
+	else
+		problem_at(l, line, "syntax error", "%s", what);
+}
+
+/* A first pass over the event stream, before libyaml builds any node:
+ * syntax errors with their line, one document only, and bounded depth. */
+static int precheck(struct loader *l, const char *buf, size_t len)
+{
+	yaml_parser_t ps;
+	int depth = 0, docs = 0;
+	bool done = false, bad = false;
+
+	if (!yaml_parser_initialize(&ps)) {
+		problem_at(l, 0, NULL, "out of memory");
+		return -1;
+	}
+	yaml_parser_set_input_string(&ps, (const unsigned char *)buf, len);
+	while (!done && !bad) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&ps, &ev)) {
+			syntax_problem(l, &ps, buf, len);
+			bad = true;
+			break;
+		}
+		size_t line = ev.start_mark.line + 1;
+		switch (ev.type) {
+		case YAML_DOCUMENT_START_EVENT:
+			if ((bad = ++docs > 1))
+				problem_at(l, line, "policy", "a second YAML document; a policy is one document");
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if ((bad = ++depth > POLICY_MAX_DEPTH))
+				problem_at(l, line, "policy", "nested deeper than %d levels", POLICY_MAX_DEPTH);
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&ps);
+	return bad ? -1 : 0;
+}
+
+static void walk_root(struct loader *l, yaml_node_t *root)
+{
+	if (!root) /* an empty file, or only comments: the defaults stand */
+		return;
+	if (need_collection(l, root, "", YAML_MAPPING_NODE) > 0)
+		walk_mapping(l, root, "", root_fields);
+}
+
+static void load_document(struct loader *l, const char *buf, size_t len)
+{
+	yaml_parser_t ps;
+	yaml_document_t doc;
+
+	if (len > POLICY_MAX_BYTES) {
+		problem_at(l, 0, NULL, "larger than 1 MiB");
+		return;
+	}
+	if (precheck(l, buf, len) < 0)
+		return;
+	if (!yaml_parser_initialize(&ps)) {
+		problem_at(l, 0, NULL, "out of memory");
+		return;
+	}
+	yaml_parser_set_input_string(&ps, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&ps, &doc)) {
+		syntax_problem(l, &ps, buf, len);
+		yaml_parser_delete(&ps);
+		return;
+	}
+	l->doc = &doc;
+	walk_root(l, yaml_document_get_root_node(&doc));
+	l->doc = NULL;
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&ps);
+}
+
+AL_API int al_policy_load_buffer(al_policy *p, const char *name, const char *buf, size_t len,
+				 al_error *err)
+{
+	struct loader l = { .name = name ? name : "<policy>" };
+	loader_begin(&l, p);
+	if (!l.n_problems)
+		load_document(&l, buf ? buf : "", buf ? len : 0);
+	return loader_finish(&l, p, err);
+}
+
+/* Stops as soon as it holds more than the limit: a huge file (or an endless
+ * pipe) is refused after reading little more than 1 MiB. */
+static char *read_all(int fd, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		if (n == cap) {
+			char *nb = realloc(buf, cap *= 2);
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		if (r == 0) {
+			*len = n;
+			return buf;
+		}
+		n += (size_t)r;
+		if (n > POLICY_MAX_BYTES) {
+			*len = n;
+			return buf;
+		}
+	}
+	int saved = errno;
+	free(buf);
+	errno = saved ? saved : ENOMEM;
+	return NULL;
+}
+
+AL_API int al_policy_load_file(al_policy *p, const char *path, al_error *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL, *dir = NULL;
+	const char *slash = strrchr(path, '/');
+	size_t len = 0;
+
+	if (fd < 0 || !(buf = read_all(fd, &len)))
+		return al_errno(err, "%s", path);
+	if (slash && !(dir = strndup(path, slash == path ? 1 : (size_t)(slash - path))))
+		return al_err(err, ENOMEM, "%s: out of memory", path);
+	struct loader l = { .name = path, .base_dir = dir };
+	loader_begin(&l, p);
+	if (!l.n_problems)
+		load_document(&l, buf, len);
+	return loader_finish(&l, p, err);
+}
+
+/* "resources.memory_limit" -> its field; NULL for sections and unknown keys. */
+static const struct field *lookup_key(const char *key)
+{
+	const struct field *t = policy_fields;
+	char part[64];
+	for (const char *s = key; t;) {
+		const char *dot = strchrnul(s, '.');
+		size_t len = (size_t)(dot - s);
+		const struct field *f;
+		if (!len || len >= sizeof part)
+			return NULL;
+		memcpy(part, s, len);
+		part[len] = '\0';
+		if (!(f = lookup(t, part)))
+			return NULL;
+		if (!*dot)
+			return f->parse == parse_section ? NULL : f;
+		t = f->parse == parse_section ? f->sub : NULL;
+		s = dot + 1;
+	}
+	return NULL;
+}
+
+/* The value as a one-node document (a one-element list for list keys), so
+ * the handlers see exactly what a file with that value would give them. */
+static int override_node(yaml_document_t *doc, const char *value, bool list)
+{
+	int id = yaml_document_add_scalar(doc, NULL, (yaml_char_t *)value, (int)strlen(value),
+					  YAML_PLAIN_SCALAR_STYLE);
+	if (!id || !list)
+		return id;
+	int seq = yaml_document_add_sequence(doc, NULL, YAML_BLOCK_SEQUENCE_STYLE);
+	return seq && yaml_document_append_sequence_item(doc, seq, id) ? seq : 0;
+}
+
+AL_API int al_policy_set(al_policy *p, const char *key, const char *value, const char *origin,
+			 al_error *err)
+{
+	const char *where = origin ? origin : "override";
+	const struct field *f = lookup_key(key);
+	struct loader l = { .name = where, .origin = where };
+	yaml_document_t doc;
+	int id;
+
+	if (!f)
+		return al_err(err, 0, "%s: unknown policy key '%s'", where, key);
+	if (!value)
+		value = "";
+	if (strlen(value) > POLICY_MAX_BYTES)
+		return al_err(err, 0, "%s: %s: value larger than 1 MiB", where, key);
+	if (!yaml_document_initialize(&doc, NULL, NULL, NULL, 1, 1))
+		return al_err(err, ENOMEM, "%s: out of memory", where);
+	if (!(id = override_node(&doc, value, f->list))) {
+		yaml_document_delete(&doc);
+		return al_err(err, ENOMEM, "%s: out of memory", where);
+	}
+	loader_begin(&l, p);
+	l.doc = &doc;
+	if (!l.n_problems)
+		f->parse(&l, node_at(&l, id), key, f);
+	yaml_document_delete(&doc);
+	return loader_finish(&l, p, err);
+}
+
+/* ---- canonical JSON and digest -------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A sorted copy of a set's strings (the order they were given carries no
+ * meaning, so it must not change the digest). NULL only when out of memory. */
+static char **sorted(const struct al_strlist *l)
+{
+	char **v = malloc((l->n + 1) * sizeof *v);
+	if (!v)
+		return NULL;
+	if (l->n)
+		memcpy(v, l->v, l->n * sizeof *v);
+	qsort(v, l->n, sizeof *v, cmp_str);
+	return v;
+}
+
+static int write_set(FILE *out, const char *indent, const char *key, const struct al_strlist *l,
+		     const char *end)
+{
+	char **v = sorted(l);
+	if (!v)
+		return -1;
+	fprintf(out, "%s\"%s\": [", indent, key);
+	for (size_t i = 0; i < l->n; i++) {
+		fputs(i ? ", " : "", out);
+		json_write_string(out, v[i]);
+	}
+	fprintf(out, "]%s\n", end);
+	free(v);
+	return 0;
+}
+
+static int write_env_set(FILE *out, const struct al_strlist *l)
+{
+	char **v = sorted(l);
+	if (!v)
+		return -1;
+	fputs("      \"set\": {", out);
+	for (size_t i = 0; i < l->n; i++) {
+		const char *eq = strchrnul(v[i], '=');
+		char name[256];
+		snprintf(name, sizeof name, "%.*s", (int)(eq - v[i]), v[i]);
+		fputs(i ? ", " : "", out);
+		json_write_string(out, name);
+		fputs(": ", out);
+		json_write_string(out, *eq ? eq + 1 : "");
+	}
+	fputs("}\n", out);
+	free(v);
+	return 0;
+}
+
+/* The number fields of a table, as the loader would read them back. */
+static void write_numbers(FILE *out, const struct al_policy *p, const struct field *table, bool last)
+{
+	const struct field *f, *final = NULL;
+	for (f = table; f->key; f++)
+		if (f->parse == set_number && f->off != NOWHERE && !f->canon)
+			final = f;
+	for (f = table; f->key; f++) {
+		char v[32];
+		if (f->parse != set_number || f->off == NOWHERE || f->canon)
+			continue;
+		f->kind->fmt(v, sizeof v, *(const uint64_t *)((const char *)p + f->off));
+		fprintf(out, f->kind->json_number ? "    \"%s\": %s%s\n" : "    \"%s\": \"%s\"%s\n", f->key, v,
+			f == final && last ? "" : ",");
+	}
+}
+
+static void write_mounts(FILE *out, const struct al_policy *p)
+{
+	fputs("    \"host_mounts\": [", out);
+	for (size_t i = 0; i < p->n_mounts; i++) {
+		fputs(i ? ",\n      {\"source\": " : "\n      {\"source\": ", out);
+		json_write_string(out, p->mounts[i].source);
+		fputs(", \"target\": ", out);
+		json_write_string(out, p->mounts[i].target);
+		fprintf(out, ", \"mode\": \"%s\"}", p->mounts[i].writable ? "rw" : "ro");
+	}
+	fputs(p->n_mounts ? "\n    ],\n" : "],\n", out);
+}
+
+/* The effective policy as a policy file: loading it gives the same policy,
+ * and the same digest. Sets are sorted; mounts keep their order (it matters). */
+AL_API int al_policy_write_json(const al_policy *p, FILE *out)
+{
+	int r = 0;
+	fputs("{\n  \"version\": 1,\n  \"isolation\": \"namespaces\",\n  \"filesystem\": {\n"
+	      "    \"root\": ", out);
+	json_write_string(out, p->root ? p->root : "/");
+	fputs(",\n    \"workspace\": ", out);
+	json_write_string(out, p->workspace ? p->workspace : "tmpfs");
+	fprintf(out, ",\n    \"mode\": \"%s\",\n", p->workspace_writable ? "read_write" : "read_only");
+	write_numbers(out, p, filesystem_fields, false);
+	write_mounts(out, p);
+	r |= write_set(out, "    ", "deny", &p->deny, "");
+	fputs("  },\n  \"network\": {\n    \"mode\": \"none\"\n  },\n  \"resources\": {\n", out);
+	write_numbers(out, p, resources_fields, true);
+	fputs("  },\n  \"process\": {\n    \"env\": {\n", out);
+	r |= write_set(out, "      ", "allow", &p->env_allow, ",");
+	r |= write_env_set(out, &p->env_set);
+	fputs("    },\n    \"syscalls\": {\n", out);
+	r |= write_set(out, "      ", "deny", &p->syscalls_deny, ",");
+	r |= write_set(out, "      ", "allow", &p->syscalls_allow, "");
+	fputs("    },\n    \"hostname\": ", out);
+	json_write_string(out, p->hostname ? p->hostname : DEFAULT_HOSTNAME);
+	fputs("\n  }\n}\n", out);
+	return r < 0 || ferror(out) ? -1 : 0;
+}
+
+static ssize_t digest_write(void *cookie, const char *buf, size_t len)
+{
+	return EVP_DigestUpdate(cookie, buf, len) ? (ssize_t)len : -1;
+}
+
+/* SHA-256 of the canonical JSON, streamed: no copy of the text is kept.
+ * hex is "" if it could not be computed (out of memory). */
+AL_API void al_policy_digest(const al_policy *p, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	FILE *f = NULL;
+
+	hex[0] = '\0';
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
+	    !(f = fopencookie(ctx, "w", (cookie_io_functions_t){ .write = digest_write })))
+		goto out;
+	int r = al_policy_write_json(p, f);
+	if (fclose(f) != 0 || r < 0 || !EVP_DigestFinal_ex(ctx, md, &md_len) || md_len != 32)
+		goto out;
+	for (unsigned i = 0; i < md_len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+out:
+	EVP_MD_CTX_free(ctx);
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Run every fuzz target for N seconds each from its seed corpus.
+#   fuzz/run.sh BUILD_DIR [SECONDS]
+set -euo pipefail
+build=${1:?build dir (CC=clang meson setup BUILD -Dfuzz=true)}
+secs=${2:-60}
+cd "$(dirname "$0")/.."
+for target in policy; do
+	out=fuzz/corpus-out/$target
+	mkdir -p "$out"
+	"$build/fuzz/fuzz_$target" -dict=fuzz/$target.dict -max_total_time="$secs" \
+		-print_final_stats=1 "$out" "fuzz/corpus/$target"
+done
