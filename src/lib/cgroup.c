@@ -653,6 +653,67 @@ int cgroup_create(const struct cgroup_limits *lim, struct cgroup **out, struct c
 	return 0;
 }
 
+int cgroup_join_prepare(const struct cgroup *cg, struct cgroup_join *j, al_error *err)
+{
+	*j = (struct cgroup_join){ .v2_dir_fd = -1 };
+	for (size_t i = 0; cg && i < cg->n; i++) {
+		const struct cg_dir *d = &cg->dir[i];
+		if (d->v2) {
+			j->v2_dir_fd = open(d->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (j->v2_dir_fd < 0)
+				goto fail;
+			continue;
+		}
+		char path[PATH_MAX];
+		if (cg_file(path, sizeof path, d->path, "tasks") < 0 || j->n_tasks == CGROUP_MAX_JOIN)
+			goto fail;
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			/* as in cgroup_attach: a group without a limit is optional */
+			if (!(d->ctls & CTL_LIMITS) && no_access(errno))
+				continue;
+			goto fail;
+		}
+		j->tasks_fd[j->n_tasks++] = fd;
+	}
+	return 0;
+fail:
+	al_errno(err, "cgroup: preparing to join %s", cg->dir[0].path);
+	cgroup_join_close(j);
+	return -1;
+}
+
+int cgroup_attach_v2(struct cgroup *cg, pid_t pid, al_error *err)
+{
+	for (size_t i = 0; cg && i < cg->n; i++) {
+		if (!cg->dir[i].v2 || cg_write(cg->dir[i].path, "cgroup.procs", "%d", (int)pid) == 0)
+			continue;
+		if (!(cg->dir[i].ctls & CTL_LIMITS) && no_access(errno))
+			continue;
+		return al_errno(err, "cgroup: moving process %d into %s", (int)pid, cg->dir[i].path);
+	}
+	return 0;
+}
+
+int cgroup_join_self(struct cgroup_join *j, al_error *err)
+{
+	int r = 0;
+	for (size_t i = 0; i < j->n_tasks && r == 0; i++)
+		if (write(j->tasks_fd[i], "0", 1) != 1)
+			r = al_errno(err, "cgroup: joining");
+	cgroup_join_close(j);
+	return r;
+}
+
+void cgroup_join_close(struct cgroup_join *j)
+{
+	if (j->v2_dir_fd >= 0)
+		close(j->v2_dir_fd);
+	for (size_t i = 0; i < j->n_tasks; i++)
+		close(j->tasks_fd[i]);
+	*j = (struct cgroup_join){ .v2_dir_fd = -1 };
+}
+
 const char *cgroup_path(const struct cgroup *cg, const char *controller)
 {
 	for (size_t i = 0; cg && i < cg->n; i++) {

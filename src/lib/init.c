@@ -57,6 +57,11 @@ static int step_cgroupns(struct init_ctx *c)
 	return 0;
 }
 
+static int step_join_cgroups(struct init_ctx *c)
+{
+	return cgroup_join_self(&c->sb->join, &c->err);
+}
+
 static int step_uts(struct init_ctx *c)
 {
 	const char *h = c->sb->pol.hostname ? c->sb->pol.hostname : "airlock";
@@ -156,6 +161,8 @@ struct init_step {
 };
 
 static const struct init_step build_steps[] = {
+	/* first: nothing we allocate or fork may escape the limits */
+	{ "joining cgroups", step_join_cgroups },
 	/* uid 65534 first: every later step acts as the sandbox user */
 	{ "becoming uid 65534", step_user },
 	/* needs CAP_SYS_ADMIN in our user namespace, which owns the UTS ns */
@@ -171,7 +178,7 @@ static const struct init_step build_steps[] = {
 static const struct init_step lock_steps[] = {
 	/* after sync 1b (the filter's memfd is read and closed) */
 	{ "closing inherited fds", step_close_fds },
-	/* after cgroup attach (sync 1b): the namespace root is our own cgroup */
+	/* after joining our cgroups: the namespace root is our own cgroup */
 	{ "cgroup namespace", step_cgroupns },
 	/* Landlock and an unprivileged seccomp filter require no_new_privs */
 	{ "no_new_privs", step_nnp },

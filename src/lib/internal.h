@@ -250,6 +250,24 @@ struct cgroup_status {
 int cgroup_create(const struct cgroup_limits *lim, struct cgroup **out, struct cgroup_status *st,
 		  al_error *err);
 int cgroup_attach(struct cgroup *cg, pid_t pid, al_error *err);
+
+/* Joining without the migration cost. When one process moves another, the
+ * kernel takes a global lock whose first writer waits for an RCU grace period
+ * (milliseconds, on every run). So the sandbox's init is created inside its
+ * v2 group (clone3 CLONE_INTO_CGROUP), and moves itself into its v1 groups
+ * thread-wise by writing "0" to `tasks`, which the kernel does without that
+ * lock. The `tasks` files are opened here, by the supervisor: the kernel
+ * checks the opener's credentials, so the child needs no right of its own. */
+#define CGROUP_MAX_JOIN 8
+struct cgroup_join {
+	int v2_dir_fd;			/* for CLONE_INTO_CGROUP; -1 = none */
+	int tasks_fd[CGROUP_MAX_JOIN];	/* v1 groups */
+	size_t n_tasks;
+};
+int cgroup_join_prepare(const struct cgroup *cg, struct cgroup_join *j, al_error *err);
+int cgroup_join_self(struct cgroup_join *j, al_error *err); /* in the child; closes the fds */
+int cgroup_attach_v2(struct cgroup *cg, pid_t pid, al_error *err); /* fallback without clone3 */
+void cgroup_join_close(struct cgroup_join *j);
 struct cgroup_stats {
 	uint64_t peak_memory;  /* bytes, 0 = unknown */
 	uint64_t cpu_usage_us; /* 0 = unknown */

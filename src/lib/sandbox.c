@@ -1,9 +1,10 @@
 /* The supervisor: create, exec, destroy.
  *
- * create: one clone() with all the namespaces; the child (init.c) waits at
- * sync 1 while we write its id maps, builds its filesystem while we compile
- * the seccomp filter and make its cgroups, receives the filter at sync 1b
- * (by then it is in its cgroups), locks itself down and reports at sync 2.
+ * create: cgroups first, then one clone with all the namespaces (into the v2
+ * group); the child (init.c) waits at sync 1 while we write its id maps,
+ * joins its v1 groups itself, builds its filesystem while we compile the
+ * seccomp filter, receives the filter at sync 1b, locks itself down and
+ * reports at sync 2.
  * Any failure on either side kills it: the command only ever starts in a
  * complete sandbox (fail closed).
  */
@@ -12,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -156,12 +158,36 @@ static int wait_ready(struct al_sandbox *sb, al_error *err)
 	return 0;
 }
 
+/* clone3 into the v2 group when there is one (no migration at all), else
+ * clone. Returns the pid, 0 in the child, -1 on error; *joined says whether
+ * the child already sits in its v2 group. */
+static pid_t clone_sandbox(struct al_sandbox *sb, bool *joined)
+{
+	*joined = false;
+	if (sb->join.v2_dir_fd >= 0) {
+		struct clone_args args = {
+			.flags = SANDBOX_CLONE_FLAGS | CLONE_INTO_CGROUP,
+			.exit_signal = SIGCHLD,
+			.cgroup = (uint64_t)sb->join.v2_dir_fd,
+		};
+		pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+		if (pid >= 0) {
+			*joined = true;
+			return pid;
+		}
+		if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
+			return -1;
+	}
+	return (pid_t)syscall(SYS_clone, SANDBOX_CLONE_FLAGS | SIGCHLD, NULL, NULL, NULL, 0);
+}
+
 static int start_init(struct al_sandbox *sb, al_error *err)
 {
 	int sv[2];
+	bool in_v2_group;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return al_errno(err, "socketpair");
-	pid_t pid = (pid_t)syscall(SYS_clone, SANDBOX_CLONE_FLAGS | SIGCHLD, NULL, NULL, NULL, 0);
+	pid_t pid = clone_sandbox(sb, &in_v2_group);
 	if (pid < 0) {
 		close(sv[0]);
 		close(sv[1]);
@@ -174,6 +200,12 @@ static int start_init(struct al_sandbox *sb, al_error *err)
 	close(sv[1]);
 	sb->sock = sv[0];
 	sb->init_pid = pid;
+	/* The child holds its own copies of the join fds. A v2 group that
+	 * clone3 could not use is joined the slow way, by us. */
+	bool v2_pending = sb->join.v2_dir_fd >= 0 && !in_v2_group;
+	cgroup_join_close(&sb->join);
+	if (v2_pending && cgroup_attach_v2(sb->cg, pid, err) < 0)
+		return -1;
 
 	if (userns_write_maps(pid, &sb->idm, err) < 0)
 		return -1;
@@ -201,7 +233,8 @@ static int send_lock(struct al_sandbox *sb, al_error *err)
 		return al_errno(err, "writing the seccomp filter");
 	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
 	/* sync 1b */
-	/* The child's rlimit fallbacks depend on which controllers we got. */
+	/* The child's rlimit fallbacks depend on which controllers we got
+	 * (decided before clone, but sent with the rest for one code path). */
 	struct proto_msg lock = { .type = MSG_LOCK, .a = sb->prog.notify,
 				  .b = sb->cgst.memory | sb->cgst.pids << 1 | sb->cgst.cpu << 2 };
 	if (proto_send(sb->sock, &lock, &fd, 1) < 0)
@@ -217,6 +250,7 @@ static struct al_sandbox *sandbox_alloc(void)
 	sb->sock = sb->listener = sb->intr_fd = -1;
 	sb->init_pid = -1;
 	sb->src = (struct mount_sources){ .root_fd = -1, .workspace_fd = -1 };
+	sb->join = (struct cgroup_join){ .v2_dir_fd = -1 };
 	return sb;
 }
 
@@ -241,20 +275,21 @@ AL_API int al_sandbox_create(const al_policy *p, al_sandbox **out, al_error *err
 	 * report a missing or unreadable path before anything starts. */
 	if (mounts_open_sources(&sb->pol, &sb->src, err) < 0)
 		goto fail;
-	/* The child builds its filesystem while we compile the filter and
-	 * make the cgroups: on two cores that overlap is most of a millisecond. */
-	if (start_init(sb, err) < 0)
-		goto fail;
-	if (seccomp_build(&sb->pol, seccomp_notify_supported(), &sb->prog, err) < 0)
-		goto fail;
 	struct cgroup_limits lim = { .memory_bytes = sb->pol.memory_bytes, .pids = sb->pol.pids,
 				     .cpu_millis = sb->pol.cpu_millis };
 	/* pids counts the command's tree; init is one more process. */
 	if (lim.pids)
 		lim.pids += 1;
-	/* Joined before sync 1b: init forks nothing until it has the filter. */
+	/* Before clone: init is born in (v2) or moves itself into (v1) its
+	 * groups as its first step, long before it can fork. */
 	if (cgroup_create(&lim, &sb->cg, &sb->cgst, err) < 0 ||
-	    (sb->cg && cgroup_attach(sb->cg, sb->init_pid, err) < 0))
+	    cgroup_join_prepare(sb->cg, &sb->join, err) < 0)
+		goto fail;
+	/* The child builds its filesystem while we compile the filter: on
+	 * two cores that overlap is most of a millisecond. */
+	if (start_init(sb, err) < 0)
+		goto fail;
+	if (seccomp_build(&sb->pol, seccomp_notify_supported(), &sb->prog, err) < 0)
 		goto fail;
 	record_static_layers(sb);
 	record_cgroup_layers(sb);
@@ -283,6 +318,7 @@ AL_API void al_sandbox_destroy(al_sandbox *sb)
 		while (waitpid(sb->init_pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
+	cgroup_join_close(&sb->join);
 	cgroup_destroy(sb->cg);
 	if (sb->listener >= 0)
 		close(sb->listener);

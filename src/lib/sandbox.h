@@ -16,6 +16,7 @@ struct al_sandbox {
 	int landlock_abi;
 	struct cgroup *cg;
 	struct cgroup_status cgst;
+	struct cgroup_join join; /* inherited by init at clone; see cgroup_join_prepare */
 	struct al_layer_status layers[AL_LAYER_COUNT];
 
 	pid_t init_pid; /* host pid of the sandbox's init */
