@@ -110,6 +110,12 @@ int parse_size(const char *s, uint64_t *out, const char **why);	   /* "256M", "4
 int parse_duration_ms(const char *s, uint64_t *out, const char **why); /* "30", "30s", "500ms", "5m", "1h" */
 int parse_cpu_millis(const char *s, uint64_t *out, const char **why);  /* "2", "0.5", "500m" */
 
+/* ---- SHA-256 (crypto.c: libcrypto loaded on first use) ----------------- */
+
+/* hex = SHA-256 of what produce(arg, stream) writes. -1 (hex "") when
+ * libcrypto cannot be loaded or the producer fails. */
+int sha256_of(int (*produce)(const void *arg, FILE *out), const void *arg, char hex[65]);
+
 /* ---- JSON writing (json.c) --------------------------------------------- */
 
 void json_write_string(FILE *out, const char *s); /* quoted, escaped */

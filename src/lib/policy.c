@@ -19,7 +19,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -1852,29 +1851,14 @@ AL_API int al_policy_write_json(const al_policy *p, FILE *out)
 	return r < 0 || ferror(out) ? -1 : 0;
 }
 
-static ssize_t digest_write(void *cookie, const char *buf, size_t len)
+static int write_json_of(const void *p, FILE *out)
 {
-	return EVP_DigestUpdate(cookie, buf, len) ? (ssize_t)len : -1;
+	return al_policy_write_json(p, out);
 }
 
 /* SHA-256 of the canonical JSON, streamed: no copy of the text is kept.
- * hex is "" if it could not be computed (out of memory). */
+ * hex is "" if it could not be computed (no libcrypto, out of memory). */
 AL_API void al_policy_digest(const al_policy *p, char hex[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	FILE *f = NULL;
-
-	hex[0] = '\0';
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
-	    !(f = fopencookie(ctx, "w", (cookie_io_functions_t){ .write = digest_write })))
-		goto out;
-	int r = al_policy_write_json(p, f);
-	if (fclose(f) != 0 || r < 0 || !EVP_DigestFinal_ex(ctx, md, &md_len) || md_len != 32)
-		goto out;
-	for (unsigned i = 0; i < md_len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-out:
-	EVP_MD_CTX_free(ctx);
+	sha256_of(write_json_of, p, hex);
 }
