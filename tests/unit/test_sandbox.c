@@ -1,0 +1,67 @@
+/* The library's create / exec / destroy split: one sandbox, several
+ * commands, state kept between them, errors per exec, nothing after destroy. */
+#include "check.h"
+#include "airlock.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int run(al_sandbox *sb, char **argv, char *out, size_t len, al_result *res, al_error *err)
+{
+	int p[2];
+	if (pipe(p) < 0)
+		return -1;
+	al_exec ex = { .argv = argv, .stdin_fd = -1, .stdout_fd = p[1], .stderr_fd = -1 };
+	int r = al_sandbox_exec(sb, &ex, res, err);
+	close(p[1]);
+	ssize_t n = read(p[0], out, len - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	return r;
+}
+
+int main(void)
+{
+	al_error err;
+	al_error_clear(&err);
+	al_policy *p = al_policy_new();
+	al_sandbox *sb = NULL;
+	al_result res;
+	char out[256];
+
+	int r = al_sandbox_create(p, &sb, &err);
+	CHECK(r == 0, "create (%s)", r ? err.msg : "ok");
+	if (r != 0)
+		return check_done();
+
+	char *write_file[] = { (char *)"sh", (char *)"-c", (char *)"echo kept > /workspace/state; echo first", NULL };
+	r = run(sb, write_file, out, sizeof out, &res, &err);
+	CHECK(r == 0 && res.exit_code == 0 && strcmp(out, "first\n") == 0, "first exec runs (%s)", out);
+
+	char *read_file[] = { (char *)"cat", (char *)"/workspace/state", NULL };
+	r = run(sb, read_file, out, sizeof out, &res, &err);
+	CHECK(r == 0 && strcmp(out, "kept\n") == 0, "second exec sees the first one's workspace (%s)", out);
+
+	char *missing[] = { (char *)"no-such-command", NULL };
+	r = run(sb, missing, out, sizeof out, &res, &err);
+	CHECK(r < 0 && res.exit_code == 127 && err.exit_code == 127, "a missing command is 127, sandbox intact");
+
+	char *leave_behind[] = { (char *)"sh", (char *)"-c", (char *)"sleep 1000 & echo $!", NULL };
+	r = run(sb, leave_behind, out, sizeof out, &res, &err);
+	char *count[] = { (char *)"sh", (char *)"-c", (char *)"ls /proc | grep -c '^[0-9]'", NULL };
+	r = run(sb, count, out, sizeof out, &res, &err);
+	/* init, sh, ls, grep: the earlier background sleep is gone */
+	CHECK(r == 0 && atoi(out) <= 4, "background processes of an exec end with it (%d processes)", atoi(out));
+
+	char *status[] = { (char *)"sh", (char *)"-c", (char *)"exit 7", NULL };
+	r = run(sb, status, out, sizeof out, &res, &err);
+	CHECK(r == 0 && res.exit_code == 7 && res.reason == AL_EXIT_EXITED, "exit status of a later exec");
+
+	al_sandbox_destroy(sb);
+	al_policy_free(p);
+	return check_done();
+}
