@@ -117,10 +117,15 @@ static int attach_mount_fd(int mfd, const char *dst, unsigned long flags, al_err
 static int mount_tmpfs(const char *dst, unsigned long flags, const char *mode, uint64_t size,
 		       al_error *err)
 {
-	char opts[128];
+	char opts[160];
+	/* An inode limit as well as a size: empty files cost no data pages,
+	 * so without nr_inodes an inode fill eats kernel memory unbounded.
+	 * One inode per KiB keeps that cost in proportion to the size. */
 	if (size)
-		snprintf(opts, sizeof opts, "mode=%s,size=%llu,uid=%u,gid=%u", mode,
-			 (unsigned long long)size, AL_SANDBOX_UID, AL_SANDBOX_GID);
+		snprintf(opts, sizeof opts, "mode=%s,size=%llu,nr_inodes=%llu,uid=%u,gid=%u", mode,
+			 (unsigned long long)size,
+			 (unsigned long long)(size / 1024 > 1024 ? size / 1024 : 1024),
+			 AL_SANDBOX_UID, AL_SANDBOX_GID);
 	else
 		snprintf(opts, sizeof opts, "mode=%s,uid=%u,gid=%u", mode, AL_SANDBOX_UID,
 			 AL_SANDBOX_GID);
@@ -358,7 +363,10 @@ static int hide_etc_secrets(al_error *err)
 
 struct deny_walk {
 	const struct al_policy *p;
+	const char *tree;	 /* the mounted tree's path (under NEWROOT) */
+	bool writable;		 /* the command may rename and edit inside it */
 	struct al_strlist extra; /* from .aiignore files */
+	struct al_strlist pinned;
 	size_t visited;
 	al_error *err;
 };
@@ -401,6 +409,61 @@ static bool denied(struct deny_walk *w, const char *rel, const char *base, bool 
 	return false;
 }
 
+/* In a writable tree a run could rename a directory so that an anchored
+ * pattern ("config/secrets.yml") no longer matches in the next run, or edit
+ * .aiignore itself. A mount point cannot be renamed or removed (EBUSY), so
+ * every directory above a hidden path is bound onto itself, and .aiignore
+ * files are bound read-only. */
+static int pin(struct deny_walk *w, const char *path, bool readonly)
+{
+	if (!w->writable || al_strlist_contains(&w->pinned, path))
+		return 0;
+	if (al_strlist_add(&w->pinned, path) < 0)
+		return al_err(w->err, ENOMEM, "out of memory");
+	if (readonly)
+		return bind_path(path, path, MS_RDONLY | MS_NOSUID | MS_NODEV, w->err);
+	if (mount(path, path, NULL, MS_BIND, NULL) < 0)
+		return al_errno(w->err, "pinning %s", path);
+	return 0;
+}
+
+static int pin_ancestors(struct deny_walk *w, const char *abs)
+{
+	char buf[PATH_MAX];
+	size_t root = strlen(w->tree);
+	snprintf(buf, sizeof buf, "%s", abs);
+	for (char *slash = strrchr(buf, '/'); slash && (size_t)(slash - buf) > root;
+	     slash = strrchr(buf, '/')) {
+		*slash = '\0';
+		if (pin(w, buf, false) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int hide_denied(struct deny_walk *w, const char *abs)
+{
+	return pin_ancestors(w, abs) < 0 ? -1 : hide_path(abs, w->err);
+}
+
+/* A denied symlink: what it leads to inside the tree is hidden instead (a
+ * mount cannot cover the link itself). An absolute target resolves in the
+ * sandbox's own root after pivot_root, which is filtered already. */
+static int hide_link_target(struct deny_walk *w, const char *abs)
+{
+	char target[PATH_MAX], real[PATH_MAX];
+	ssize_t n = readlink(abs, target, sizeof target - 1);
+	if (n <= 0)
+		return 0;
+	target[n] = '\0';
+	if (target[0] == '/' || !realpath(abs, real))
+		return 0;
+	size_t root = strlen(w->tree);
+	if (strncmp(real, w->tree, root) != 0 || (real[root] != '/' && real[root] != '\0'))
+		return 0;
+	return hide_denied(w, real);
+}
+
 static int read_aiignore(struct deny_walk *w, const char *dir)
 {
 	char path[PATH_MAX], line[1024];
@@ -416,18 +479,25 @@ static int read_aiignore(struct deny_walk *w, const char *dir)
 		}
 	}
 	fclose(f);
-	return 0;
+	return pin(w, path, true) < 0 || pin_ancestors(w, path) < 0 ? -1 : 0;
 }
 
 static int deny_walk_dir(struct deny_walk *w, const char *abs, const char *rel, int depth)
 {
+	/* Fail closed: a tree we cannot fully check is not shown. */
 	if (depth > DENY_WALK_MAX_DEPTH)
-		return 0;
+		return al_err(w->err, ELOOP, "%s: nested deeper than %d directories; cannot check it "
+			      "against the deny patterns", rel, DENY_WALK_MAX_DEPTH);
 	if (read_aiignore(w, abs) < 0)
 		return -1;
 	DIR *d = opendir(abs);
-	if (!d)
-		return 0; /* unreadable by the sandbox user: nothing to hide */
+	if (!d) {
+		/* Not listable but enterable (mode --x): files in it could be
+		 * opened by name without us having seen them. Hide it. */
+		if (errno == EACCES && access(abs, X_OK) == 0)
+			return hide_denied(w, abs);
+		return 0; /* not enterable either: nothing in it is reachable */
+	}
 	int r = 0;
 	for (struct dirent *de; r == 0 && (de = readdir(d));) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -442,13 +512,15 @@ static int deny_walk_dir(struct deny_walk *w, const char *abs, const char *rel, 
 		char a[PATH_MAX], rl[PATH_MAX];
 		snprintf(a, sizeof a, "%s/%s", abs, de->d_name);
 		snprintf(rl, sizeof rl, "%s%s%s", rel, *rel ? "/" : "", de->d_name);
-		bool is_dir = de->d_type == DT_DIR;
-		if (de->d_type == DT_UNKNOWN) {
+		unsigned char type = de->d_type;
+		if (type == DT_UNKNOWN) {
 			struct stat st;
-			is_dir = lstat(a, &st) == 0 && S_ISDIR(st.st_mode);
+			type = lstat(a, &st) < 0 ? DT_UNKNOWN : S_ISDIR(st.st_mode) ? DT_DIR
+				: S_ISLNK(st.st_mode) ? DT_LNK : DT_REG;
 		}
+		bool is_dir = type == DT_DIR;
 		if (denied(w, rl, de->d_name, is_dir))
-			r = hide_path(a, w->err);
+			r = type == DT_LNK ? hide_link_target(w, a) : hide_denied(w, a);
 		else if (is_dir)
 			r = deny_walk_dir(w, a, rl, depth + 1);
 	}
@@ -456,11 +528,12 @@ static int deny_walk_dir(struct deny_walk *w, const char *abs, const char *rel, 
 	return r;
 }
 
-static int apply_deny(const struct al_policy *p, const char *tree, al_error *err)
+static int apply_deny(const struct al_policy *p, const char *tree, bool writable, al_error *err)
 {
-	struct deny_walk w = { .p = p, .err = err };
+	struct deny_walk w = { .p = p, .tree = tree, .writable = writable, .err = err };
 	int r = deny_walk_dir(&w, tree, "", 0);
 	al_strlist_clear(&w.extra);
+	al_strlist_clear(&w.pinned);
 	return r < 0 ? al_error_wrap(err, "hiding denied paths in %s", tree + strlen(NEWROOT)) : 0;
 }
 
@@ -488,7 +561,7 @@ static int setup_workspace(const struct al_policy *p, const struct mount_sources
 	if (mount_host_tree(src->workspace_fd, src->workspace_is_mount_fd, dst,
 			    p->workspace_writable, err) < 0)
 		return -1;
-	return apply_deny(p, dst, err);
+	return apply_deny(p, dst, p->workspace_writable, err);
 }
 
 static int setup_extra_mounts(const struct al_policy *p, const struct mount_sources *src,
@@ -501,7 +574,7 @@ static int setup_extra_mounts(const struct al_policy *p, const struct mount_sour
 				    p->mounts[i].writable, err) < 0)
 			return al_error_wrap(err, "mount %s", p->mounts[i].target);
 		struct stat st;
-		if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode) && apply_deny(p, dst, err) < 0)
+		if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode) && apply_deny(p, dst, p->mounts[i].writable, err) < 0)
 			return -1;
 	}
 	return 0;

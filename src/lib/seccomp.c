@@ -24,7 +24,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <linux/net.h>
 #include <sys/personality.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <threads.h>
@@ -230,6 +232,20 @@ static int add_personality(struct filter *f, int nr)
 	return rc;
 }
 
+/* AF_VSOCK ignores network namespaces: on a VM it reaches the hypervisor
+ * (CID 2) and other guests' services, a network path out of the sandbox
+ * that no netns or Landlock rule closes. On i386, socketcall(SYS_SOCKET)
+ * keeps its arguments behind a pointer, so socket creation through it is
+ * refused outright (the direct socket syscall is filtered by family). */
+static int add_socket(struct filter *f, int nr)
+{
+	int rc = seccomp_rule_add(f->ctx, f->act, nr, 1, SCMP_A0_32(SCMP_CMP_EQ, AF_VSOCK));
+	int sc = seccomp_syscall_resolve_name("socketcall");
+	if (rc == 0 && sc != __NR_SCMP_ERROR)
+		rc = seccomp_rule_add(f->ctx, f->act, sc, 1, SCMP_A0_32(SCMP_CMP_EQ, SYS_SOCKET));
+	return rc;
+}
+
 /* Syscalls refused only for some arguments. Allowing one by name lifts its
  * rule; denying it replaces the rule with a refusal of every call. */
 static const struct {
@@ -239,6 +255,7 @@ static const struct {
 	{ "ioctl", add_ioctl },
 	{ "clone", add_clone },
 	{ "personality", add_personality },
+	{ "socket", add_socket },
 };
 
 static int add_arg_rules(struct filter *f, const struct al_policy *p, al_error *err)

@@ -48,6 +48,29 @@ run --workspace "$TMP/proj:rw" -- sh -c 'echo new > /workspace/out.txt'
 expect "rw workspace keeps what the run wrote" "$(cat "$TMP/proj/out.txt" 2>/dev/null)" new
 expect "files written belong to the invoking user" "$(stat -c %u "$TMP/proj/out.txt" 2>/dev/null)" "$(id -u)"
 expect "rw workspace: the host file is intact" "$(cat "$TMP/proj/.env")" 'API_KEY=sk-live-123'
+# A writable workspace cannot be used to defeat the deny list in a later run
+mkdir -p "$TMP/rw/config" && echo 'db_password=hunter2' > "$TMP/rw/config/secrets.yml"
+echo 'config/secrets.yml' > "$TMP/rw/.aiignore"
+echo 'sk-live-999' > "$TMP/rw/real-key.txt" && ln -s real-key.txt "$TMP/rw/.env"
+chmod -R a+rwX "$TMP/rw"
+expect ".aiignore is read-only in a writable workspace" \
+	"$(run --workspace "$TMP/rw:rw" -- sh -c 'exec 2>/dev/null; if echo > /workspace/.aiignore; then echo emptied; else echo refused; fi')" refused
+expect "the directory above a hidden path cannot be renamed" \
+	"$(run --workspace "$TMP/rw:rw" -- sh -c 'mv /workspace/config /workspace/cfg 2>/dev/null && echo renamed || echo refused')" refused
+expect "anchored .aiignore pattern still hides the file" "$(run --workspace "$TMP/rw:rw" -- sh -c 'wc -c < /workspace/config/secrets.yml')" 0
+expect "a denied symlink's target is hidden" "$(run --workspace "$TMP/rw:rw" -- sh -c 'wc -c < /workspace/.env')" 0
+expect "the host's .aiignore is untouched" "$(cat "$TMP/rw/.aiignore")" 'config/secrets.yml'
+mkdir -p "$TMP/deep" && (cd "$TMP/deep" && d=.; for i in $(seq 70); do d=$d/d; done; mkdir -p "$d")
+chmod -R a+rwX "$TMP/deep"
+expect "a tree too deep to check is refused (fail closed)" "$(rc --workspace "$TMP/deep:ro" -- true)" 125
+mkdir -p "$TMP/locked/inner" && echo 'TOKEN=1' > "$TMP/locked/inner/.env"
+chmod 0755 "$TMP/locked" "$TMP/locked/inner/.env"; chmod 0311 "$TMP/locked/inner"
+# (as root the walk cannot list it and hides the directory; as its owner the
+# walk can, and hides the .env inside: either way the token stays unseen)
+out=$(run --workspace "$TMP/locked:ro" -- sh -c 'cat /workspace/inner/.env 2>/dev/null || echo hidden')
+check "a directory that cannot be listed but can be entered hides its secrets ($out)" test "$out" = hidden -o -z "$out"
+chmod 0755 "$TMP/locked/inner"
+
 mkdir -p "$TMP/extra" && echo e > "$TMP/extra/e.txt" && chmod -R a+rwX "$TMP/extra"
 expect "--mount binds a host path read-only" "$(run --mount "$TMP/extra:/data" -- sh -c 'cat /data/e.txt; touch /data/x 2>/dev/null && echo written || echo refused' | tr '\n' ' ')" "e refused "
 
