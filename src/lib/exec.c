@@ -118,8 +118,10 @@ struct exec_loop {
 	al_result *res;
 	struct relay out[2];
 	int timer;
+	int memwatch;	/* periodic timer of the RSS watchdog, or -1 */
+	uint64_t memwatch_peak;
 	int kill_phase; /* 0 running, 1 TERM sent, 2 KILL sent, 3 init killed */
-	bool exited, started, output_capped;
+	bool exited, started, output_capped, memwatch_killed;
 	int status, exec_errno;
 	uint64_t utime_us, stime_us, maxrss_kb;
 };
@@ -246,6 +248,21 @@ static void on_control(struct exec_loop *L)
 	}
 }
 
+static void on_memwatch(struct exec_loop *L)
+{
+	uint64_t ticks, bytes;
+	(void)!read(L->memwatch, &ticks, sizeof ticks);
+	if (memwatch_sample(L->sb->init_pid, L->sb->idm.host_uid, &bytes) < 0)
+		return;
+	if (bytes > L->memwatch_peak)
+		L->memwatch_peak = bytes;
+	if (bytes > L->sb->pol.memory_bytes && !L->memwatch_killed) {
+		/* As the kernel's OOM killer would: no grace. */
+		L->memwatch_killed = true;
+		send_signal(L->sb, SIGKILL, SCOPE_ALL);
+	}
+}
+
 static void on_listener(struct exec_loop *L)
 {
 	if (seccomp_notify_serve(L->sb->listener, &L->sb->den) < 0) {
@@ -258,8 +275,8 @@ static int run_loop(struct exec_loop *L)
 {
 	struct al_sandbox *sb = L->sb;
 	while (!L->exited || L->out[0].src >= 0 || L->out[1].src >= 0) {
-		struct pollfd pf[6];
-		int kinds[6], n = 0;
+		struct pollfd pf[7];
+		int kinds[7], n = 0;
 #define WATCH(fd_, kind_) \
 	do { if ((fd_) >= 0) { pf[n] = (struct pollfd){ .fd = (fd_), .events = POLLIN }; kinds[n++] = (kind_); } } while (0)
 		if (!L->exited)
@@ -269,6 +286,8 @@ static int run_loop(struct exec_loop *L)
 		WATCH(sb->intr_fd, 3);
 		WATCH(L->out[0].src, 4);
 		WATCH(L->out[1].src, 5);
+		if (!L->exited)
+			WATCH(L->memwatch, 6);
 #undef WATCH
 		if (poll(pf, (nfds_t)n, -1) < 0) {
 			if (errno == EINTR)
@@ -285,6 +304,7 @@ static int run_loop(struct exec_loop *L)
 			case 3: on_interrupt(L); break;
 			case 4: on_output(L, &L->out[0]); break;
 			case 5: on_output(L, &L->out[1]); break;
+			case 6: on_memwatch(L); break;
 			}
 		}
 	}
@@ -303,8 +323,11 @@ static void finish_result(struct exec_loop *L, uint64_t t0)
 	res->cpu_sys_us = L->stime_us - sb->rusage_stime_us;
 	sb->rusage_utime_us = L->utime_us;
 	sb->rusage_stime_us = L->stime_us;
-	res->peak_memory_bytes = cs.peak_memory ? cs.peak_memory : L->maxrss_kb * 1024;
+	res->peak_memory_bytes = cs.peak_memory ? cs.peak_memory
+				 : L->memwatch_peak > L->maxrss_kb * 1024 ? L->memwatch_peak
+				 : L->maxrss_kb * 1024;
 	res->peak_pids = cs.peak_pids;
+	res->oom_kill = cs.oom_killed || L->memwatch_killed;
 
 	int st = L->status;
 	bool signaled = WIFSIGNALED(st);
@@ -317,7 +340,7 @@ static void finish_result(struct exec_loop *L, uint64_t t0)
 		res->term_signal = signaled ? WTERMSIG(st) : 0;
 		res->exit_status = signaled ? 0 : WEXITSTATUS(st);
 		res->exit_code = 124;
-	} else if (cs.oom_killed && signaled && WTERMSIG(st) == SIGKILL) {
+	} else if ((cs.oom_killed || L->memwatch_killed) && signaled && WTERMSIG(st) == SIGKILL) {
 		res->reason = AL_EXIT_OOM;
 		res->term_signal = SIGKILL;
 		res->exit_code = 128 + SIGKILL;
@@ -357,7 +380,7 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 	uint64_t t0 = al_now_us();
 	memset(&sb->den, 0, sizeof sb->den);
 
-	struct exec_loop L = { .sb = sb, .res = res, .timer = -1,
+	struct exec_loop L = { .sb = sb, .res = res, .timer = -1, .memwatch = -1,
 			       .out = { { .src = -1, .dst = ex->stdout_fd }, { .src = -1, .dst = ex->stderr_fd } } };
 	struct al_strlist env = { 0 };
 	int fds[4] = { -1, -1, -1, -1 }; /* payload, stdin, stdout, stderr */
@@ -402,6 +425,17 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 	}
 	if (sb->pol.timeout_ms)
 		arm(L.timer, sb->pol.timeout_ms);
+	if (sb->pol.memory_bytes && !sb->cgst.memory) {
+		L.memwatch = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		struct itimerspec every = {
+			.it_value = { .tv_nsec = MEMWATCH_INTERVAL_MS * 1000000L },
+			.it_interval = { .tv_nsec = MEMWATCH_INTERVAL_MS * 1000000L },
+		};
+		if (L.memwatch < 0 || timerfd_settime(L.memwatch, 0, &every, NULL) < 0) {
+			al_errno(err, "memory watchdog timer");
+			goto out;
+		}
+	}
 
 	struct proto_msg m = { .type = MSG_EXEC, .a = argc, .b = (int)env.n };
 	if (proto_send(sb->sock, &m, fds, 4) < 0) {
@@ -432,6 +466,8 @@ out:
 			close(L.out[i].src);
 	if (L.timer >= 0)
 		close(L.timer);
+	if (L.memwatch >= 0)
+		close(L.memwatch);
 	al_strlist_clear(&env);
 	return rc;
 }

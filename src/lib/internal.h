@@ -289,6 +289,12 @@ void cgroup_probe(struct cgroup_status *st); /* for `airlock check`: what could 
  * the v2 directory), or NULL if none was created. Owned by cg. */
 const char *cgroup_path(const struct cgroup *cg, const char *controller);
 
+/* ---- memory watchdog (memwatch.c), when no memory cgroup exists -------- */
+
+/* Private memory (RssAnon) summed over the sandbox's pid namespace. */
+int memwatch_sample(pid_t init_pid, uid_t host_uid, uint64_t *bytes);
+#define MEMWATCH_INTERVAL_MS 20
+
 /* ---- rlimits (rlimit.c) ------------------------------------------------ */
 
 /* In the exec child. Where a cgroup controller is missing, rlimits stand in

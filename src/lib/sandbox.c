@@ -77,7 +77,8 @@ static void record_cgroup_layers(struct al_sandbox *sb)
 		bool have;
 		const char *fallback;
 	} rows[] = {
-		{ AL_LAYER_CGROUP_MEMORY, p->memory_bytes, st->memory, "RLIMIT_AS per process" },
+		{ AL_LAYER_CGROUP_MEMORY, p->memory_bytes, st->memory,
+		  "RLIMIT_AS per process and a sandbox-wide RSS watchdog (20 ms samples)" },
 		{ AL_LAYER_CGROUP_PIDS, p->pids, st->pids, "RLIMIT_NPROC in the user namespace" },
 		{ AL_LAYER_CGROUP_CPU, p->cpu_millis, st->cpu, NULL },
 	};

@@ -24,6 +24,23 @@ else
 	expect "memory bomb fails under RLIMIT_AS" "$code" 1
 fi
 
+# many processes, each under the limit, together over it: the memory
+# cgroup (root) or the supervisor's RSS watchdog (no cgroup) ends the run
+code=$(run --memory 200M --report "$TMP/mm.json" -- python3 -c '
+import os, time
+for i in range(8):
+    if os.fork() == 0:
+        b = bytearray(60 << 20); time.sleep(5); os._exit(0)
+time.sleep(5); print("all alive")' >/dev/null 2>&1; echo $?)
+if [ "$mem_state" = applied ]; then
+	# the kernel's OOM killer picks a process; the sum stays under the limit
+	expect "the sum of many processes' memory is limited (cgroup)" \
+		"$(json "$TMP/mm.json" 'r["oom_kill"] and r["peak_memory_bytes"] <= 200 << 20')" True
+else
+	expect "the sum of many processes' memory is limited (watchdog)" \
+		"$code/$(json "$TMP/mm.json" 'r["exit_reason"]')/$(json "$TMP/mm.json" 'r["oom_kill"]')" 137/oom/True
+fi
+
 # fork bomb: contained by the pids limit, the host keeps working
 out=$(run --pids 16 --timeout 20 --report "$TMP/p.json" -- python3 -c '
 import os
