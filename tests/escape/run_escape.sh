@@ -212,10 +212,7 @@ prepare_deny() {
 			cp "$SECRET_FILE" "$DENY_PARENT/$t/$f"
 		done
 		echo custom-secret.txt >"$DENY_PARENT/$t/.aiignore"
-		local deep
-		deep=$DENY_PARENT/$t$(printf '/d%.0s' $(seq 70))
-		mkdir -p "$deep" "$DENY_PARENT/$t/locked"
-		cp "$SECRET_FILE" "$deep/.env"
+		mkdir -p "$DENY_PARENT/$t/locked"
 		cp "$SECRET_FILE" "$DENY_PARENT/$t/locked/.env"
 		# Modes open to any uid: only the deny list may hide these. "locked"
 		# can be traversed but not listed (mode 0311).
@@ -374,7 +371,7 @@ run_category() {
 		run_probe "$name" "$expect" "$opts"
 	done < <("$STAGE/probe" list "$cat")
 	case $cat in
-	fs) test_aiignore_tamper ;;
+	fs) test_aiignore_tamper; test_deny_deep ;;
 	res) test_orphan ;;
 	cleanup) test_cleanup ;;
 	esac
@@ -399,6 +396,27 @@ test_aiignore_tamper() {
 	else
 		tap_fail "fs-aiignore-tamper: ${v:-no verdict: $(errhead)} (after run 1: ${what#CONTAINED })"
 	fi
+}
+
+# A secret buried deeper than the deny walk checks: airlock must refuse the
+# tree (exit 125, nothing runs) or, if it runs, keep the secret hidden.
+test_deny_deep() {
+	local tree deep
+	tree=$(mktemp -d "$DENY_PARENT/deep.XXXXXX")
+	deep=$tree$(printf '/d%.0s' $(seq 70))
+	mkdir -p "$deep"
+	cp "$SECRET_FILE" "$deep/.env"
+	chmod -R a+rwX "$tree"
+	run_airlock --workspace "$tree:ro" -- /bin/cat "/workspace${deep#"$tree"}/.env"
+	local rc=$?
+	if [[ $rc == 125 ]] && grep -q "nested deeper" "$ERR"; then
+		tap_ok "fs-deny-deep: CONTAINED the tree was refused before anything ran"
+	elif ! grep -q AIRLOCK-HOST-SECRET "$OUT"; then
+		tap_ok "fs-deny-deep: CONTAINED ran (rc $rc) but the secret stayed hidden"
+	else
+		tap_fail "fs-deny-deep: ESCAPED read the .env 70 levels down"
+	fi
+	rm -rf "$tree"
 }
 
 # `sh -c 'sleep 1000 & exit 0'`: the orphan must not outlive the run.
