@@ -239,10 +239,10 @@ static int add_personality(struct filter *f, int nr)
  * refused outright (the direct socket syscall is filtered by family). */
 static int add_socket(struct filter *f, int nr)
 {
-	int rc = seccomp_rule_add(f->ctx, f->act, nr, 1, SCMP_A0_32(SCMP_CMP_EQ, AF_VSOCK));
+	int rc = seccomp_rule_add(f->ctx, f->act, nr, 1, SCMP_A0_32(SCMP_CMP_MASKED_EQ, 0xffffffffu, AF_VSOCK));
 	int sc = seccomp_syscall_resolve_name("socketcall");
 	if (rc == 0 && sc != __NR_SCMP_ERROR)
-		rc = seccomp_rule_add(f->ctx, f->act, sc, 1, SCMP_A0_32(SCMP_CMP_EQ, SYS_SOCKET));
+		rc = seccomp_rule_add(f->ctx, f->act, sc, 1, SCMP_A0_32(SCMP_CMP_MASKED_EQ, 0xffffffffu, SYS_SOCKET));
 	return rc;
 }
 
