@@ -392,14 +392,15 @@ static void plan_add(struct cg_plan *plan, size_t *n, const char *parent, bool v
 	plan[(*n)++] = (struct cg_plan){ .parent = parent, .v2 = v2, .ctls = ctls };
 }
 
-/* One directory per hierarchy. A v2 directory is made even without v2
- * controllers, and a cpuacct one on v1-only hosts: cheap, and they give
- * CPU accounting and (v2) an atomic cgroup.kill for the whole tree. */
+/* One directory per hierarchy that enforces a limit, nothing more: every
+ * mkdir and rmdir is on the path of every run, CPU time comes exactly from
+ * the sandbox's init (it reaps every process), and killing the pid
+ * namespace's init kills the whole tree without cgroup.kill. */
 static size_t make_plan(const struct cg_host *h, unsigned want, unsigned v2ctls, unsigned *decided,
 			struct cg_plan plan[CTL_COUNT + 1], struct cgroup_status *st)
 {
 	size_t n = 0;
-	if (h->v2)
+	if (h->v2 && v2ctls)
 		plan_add(plan, &n, h->v2, true, v2ctls);
 	for (int c = 0; c < CTL_CPUACCT; c++) {
 		unsigned bit = CTL_BIT(c);
@@ -413,8 +414,6 @@ static size_t make_plan(const struct cg_host *h, unsigned want, unsigned v2ctls,
 		else
 			note_add(st, "%s: no such controller on this host", ctl_name[c]);
 	}
-	if (!h->v2 && h->v1[CTL_CPUACCT])
-		plan_add(plan, &n, h->v1[CTL_CPUACCT], false, CTL_BIT(CTL_CPUACCT));
 	return n;
 }
 
