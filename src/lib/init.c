@@ -95,34 +95,6 @@ static int step_pdeathsig(struct init_ctx *c)
 
 static int step_nnp(struct init_ctx *c) { return nnp_set(&c->err); }
 
-/* init inherited the supervisor's whole fd table (the caller's stdio, maybe
- * a terminal, whatever the embedding program left open without O_CLOEXEC).
- * Keep only the control socket; 0-2 become /dev/null of the new root, so fds
- * arriving later by SCM_RIGHTS are always >= 3. */
-static int step_close_fds(struct init_ctx *c)
-{
-	if (c->sock < 3) { /* a supervisor started with stdio closed */
-		int moved = fcntl(c->sock, F_DUPFD_CLOEXEC, 3);
-		if (moved < 0)
-			return al_errno(&c->err, "moving the control socket");
-		close(c->sock);
-		c->sock = moved;
-	}
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0)
-		return al_errno(&c->err, "opening /dev/null");
-	for (int fd = 0; fd < 3; fd++)
-		if (fd != null && dup2(null, fd) < 0)
-			return al_errno(&c->err, "dup2");
-	if (null > 2)
-		close(null);
-	if (c->sock > 3 && syscall(SYS_close_range, 3, c->sock - 1, 0) < 0)
-		return al_errno(&c->err, "close_range");
-	if (syscall(SYS_close_range, c->sock + 1, ~0U, 0) < 0)
-		return al_errno(&c->err, "close_range");
-	return 0;
-}
-
 static int step_landlock(struct init_ctx *c)
 {
 	if (c->sb->landlock_abi <= 0)
@@ -176,8 +148,6 @@ static const struct init_step build_steps[] = {
 };
 
 static const struct init_step lock_steps[] = {
-	/* after sync 1b (the filter's memfd is read and closed) */
-	{ "closing inherited fds", step_close_fds },
 	/* after joining our cgroups: the namespace root is our own cgroup */
 	{ "cgroup namespace", step_cgroupns },
 	/* Landlock and an unprivileged seccomp filter require no_new_privs */
@@ -449,8 +419,54 @@ static _Noreturn void serve(struct init_ctx *c)
 	_exit(0);
 }
 
+/* init is cloned with the supervisor's whole fd table: the caller's stdio
+ * (maybe a terminal), and in a server other sandboxes' control sockets,
+ * listeners and output pipes. Before anything else, keep only our socket and
+ * the cgroup join fds; 0-2 become /dev/null, so fds that arrive later by
+ * SCM_RIGHTS are always >= 3. Returns the (possibly moved) socket. */
+static int close_inherited(int sock, struct cgroup_join *join)
+{
+	int *keep[1 + CGROUP_MAX_JOIN];
+	size_t n = 0;
+	if (join->v2_dir_fd >= 0)
+		close(join->v2_dir_fd); /* used by clone3 already */
+	join->v2_dir_fd = -1;
+	keep[n++] = &sock;
+	for (size_t i = 0; i < join->n_tasks; i++)
+		keep[n++] = &join->tasks_fd[i];
+	for (size_t i = 0; i < n; i++)
+		if (*keep[i] < 3) {
+			int moved = fcntl(*keep[i], F_DUPFD_CLOEXEC, 3);
+			if (moved < 0)
+				_exit(125);
+			*keep[i] = moved; /* the low one becomes /dev/null below */
+		}
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3; fd++)
+		if (null < 0 || (fd != null && dup2(null, fd) < 0))
+			_exit(125);
+	/* close everything from 3 up that is not kept: ranges between the
+	 * kept fds, in ascending order */
+	unsigned lo = 3;
+	for (;;) {
+		unsigned next = ~0U;
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned)*keep[i] >= lo && (unsigned)*keep[i] < next)
+				next = (unsigned)*keep[i];
+		if (next > lo && syscall(SYS_close_range, lo, next == ~0U ? ~0U : next - 1, 0) < 0)
+			_exit(125);
+		if (next == ~0U)
+			break;
+		lo = next + 1;
+	}
+	return sock;
+}
+
 _Noreturn void sandbox_init_main(struct al_sandbox *sb, int sock)
 {
+	sock = close_inherited(sock, &sb->join);
+	struct mount_sources expect = sb->src; /* what the supervisor opened */
+	mounts_forget_fds(&sb->src);
 	struct init_ctx c = { .sb = sb, .sock = sock, .listener = -1 };
 	al_error_clear(&c.err);
 
@@ -464,24 +480,26 @@ _Noreturn void sandbox_init_main(struct al_sandbox *sb, int sock)
 		_exit(125);
 	/* Sources are opened here, in our own mount namespace (a bind needs a
 	 * source in the caller's namespace), before the uid change, with the
-	 * host credentials the caller gave us. */
-	mounts_close_sources(&sb->src); /* the supervisor's, of its namespace */
-	if (mounts_open_sources(&sb->pol, &sb->src, &c.err) < 0) {
+	 * host credentials the caller gave us; they must be the very objects
+	 * the supervisor checked. */
+	if (mounts_open_sources(&sb->pol, &sb->src, &expect, &c.err) < 0) {
 		al_error_wrap(&c.err, "filesystem");
 		fail(&c);
 	}
 	size_t k = 0;
-	if (sb->src.workspace_fd >= 0 && m.a & 1 && k < nfds) {
+	if (sb->src.workspace_fd >= 0 && (m.a & 1) && k < nfds) {
 		close(sb->src.workspace_fd);
 		sb->src.workspace_fd = fds[k++];
 		sb->src.workspace_is_mount_fd = true;
 	}
-	for (size_t i = 0; i < sb->src.n; i++)
-		if (m.b & (1 << i) && k < nfds) {
+	for (size_t i = 0; i < sb->src.n && i < AL_MAX_MOUNTS; i++)
+		if (((unsigned)m.b & (1u << i)) && k < nfds) {
 			close(sb->src.mount_fds[i]);
 			sb->src.mount_fds[i] = fds[k++];
 			sb->src.mount_is_mount_fd[i] = true;
 		}
+	while (k < nfds)
+		close(fds[k++]);
 
 	run_steps(&c, build_steps, sizeof build_steps / sizeof build_steps[0]);
 	receive_lock(&c);

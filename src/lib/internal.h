@@ -173,18 +173,30 @@ int userns_idmapped_mount(int dir_fd, uid_t owner, gid_t owner_gid, const struct
 
 /* ---- mounts (mounts.c) ------------------------------------------------- */
 
-/* Host paths the child binds, opened by the supervisor (with its own rights)
- * before clone, so the child binds exactly what the caller could open. */
+/* Host paths the child binds. The supervisor opens them first, with the
+ * caller's rights: to report a bad path before anything starts, to refuse
+ * sources a run could redirect, and to record what they are. The child opens
+ * them again in its own mount namespace (a bind needs a source there) and
+ * must find the same objects (device and inode), or it fails closed. */
+#define AL_MAX_MOUNTS 16 /* the policy's cap on filesystem.mounts */
+struct source_id {
+	dev_t dev;
+	ino_t ino;
+};
 struct mount_sources {
 	int root_fd;	   /* policy root or "/" */
 	int workspace_fd;  /* -1 = tmpfs; else O_PATH, or an idmapped mount fd */
 	bool workspace_is_mount_fd;
-	int *mount_fds;	   /* one per policy mount */
-	bool *mount_is_mount_fd;
+	int mount_fds[AL_MAX_MOUNTS];
+	bool mount_is_mount_fd[AL_MAX_MOUNTS];
 	size_t n;
+	struct source_id root_id, workspace_id, mount_ids[AL_MAX_MOUNTS];
 };
-int mounts_open_sources(const struct al_policy *p, struct mount_sources *src, al_error *err);
-void mounts_close_sources(struct mount_sources *src);
+/* expect: NULL in the supervisor; in the child, what the supervisor saw. */
+int mounts_open_sources(const struct al_policy *p, struct mount_sources *src,
+			const struct mount_sources *expect, al_error *err);
+void mounts_close_sources(struct mount_sources *src); /* closes the fds, keeps the ids */
+void mounts_forget_fds(struct mount_sources *src);    /* fds already closed elsewhere */
 /* In the child: build the new root, mount /proc (must be in the new pid ns),
  * pivot_root into it and drop the old root. */
 int mounts_setup(const struct al_policy *p, const struct mount_sources *src, al_error *err);

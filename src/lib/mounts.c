@@ -82,6 +82,9 @@ static unsigned long locked_flags_of(const char *path)
 		f |= MS_RELATIME;
 	if (sv.f_flag & ST_RDONLY)
 		f |= MS_RDONLY;
+	/* neither relatime nor noatime: strictatime, which is locked too */
+	if (!(sv.f_flag & (ST_RELATIME | ST_NOATIME)))
+		f |= MS_STRICTATIME;
 	return f;
 }
 
@@ -105,6 +108,24 @@ static int bind_fd(int fd, const char *dst, unsigned long flags, al_error *err)
 	char src[32];
 	snprintf(src, sizeof src, "/proc/self/fd/%d", fd);
 	return bind_path(src, dst, flags, err);
+}
+
+/* A host directory with submounts (Docker's /etc/hosts, say) cannot be bound
+ * without them inside a user namespace: the kernel will not reveal what the
+ * locked submounts cover. Bind the whole tree, then make all of it read-only,
+ * nosuid and nodev at once (tightening locked mounts is allowed). */
+static int bind_fd_recursive_ro(int fd, const char *dst, al_error *err)
+{
+	char src[32];
+	snprintf(src, sizeof src, "/proc/self/fd/%d", fd);
+	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return al_errno(err, "binding %s with its submounts", dst);
+	struct mount_attr attr = {
+		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+	};
+	if (mount_setattr(AT_FDCWD, dst, AT_RECURSIVE, &attr, sizeof attr) < 0)
+		return al_errno(err, "making %s read-only", dst);
+	return 0;
 }
 
 static int attach_mount_fd(int mfd, const char *dst, unsigned long flags, al_error *err)
@@ -184,42 +205,92 @@ static int make_mountpoint_for(int fd, const char *dst, al_error *err)
 
 /* ---- supervisor side ---------------------------------------------------- */
 
-static int open_source(const char *path, const char *field, al_error *err)
+static int open_source(const char *path, const char *field, struct source_id *id,
+		       const struct source_id *expect, al_error *err)
 {
+	struct stat st;
 	int fd = open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return al_errno(err, "%s: %s", field, path);
+	if (fstat(fd, &st) < 0) {
+		al_errno(err, "%s: %s", field, path);
+		close(fd);
+		return -1;
+	}
+	*id = (struct source_id){ .dev = st.st_dev, .ino = st.st_ino };
+	if (expect && (expect->dev != id->dev || expect->ino != id->ino)) {
+		al_err(err, ESTALE, "%s: %s changed while the sandbox was being built", field, path);
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
-int mounts_open_sources(const struct al_policy *p, struct mount_sources *src, al_error *err)
+static bool path_within(const char *inner, const char *outer)
+{
+	size_t n = strlen(outer);
+	if (n == 1 && outer[0] == '/')
+		return true;
+	return strncmp(inner, outer, n) == 0 && (inner[n] == '/' || inner[n] == '\0');
+}
+
+/* A source inside a tree the command may write could be replaced by a
+ * symlink in one run and so redirect the next run's mount to any host
+ * directory the caller can open. Refuse the combination. */
+static int check_nesting(const struct al_policy *p, al_error *err)
+{
+	const char *paths[AL_MAX_MOUNTS + 1];
+	bool writable[AL_MAX_MOUNTS + 1];
+	char real[AL_MAX_MOUNTS + 1][PATH_MAX];
+	size_t n = 0;
+	if (p->workspace) {
+		paths[n] = p->workspace;
+		writable[n++] = p->workspace_writable;
+	}
+	for (size_t i = 0; i < p->n_mounts; i++) {
+		paths[n] = p->mounts[i].source;
+		writable[n++] = p->mounts[i].writable;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!realpath(paths[i], real[i]))
+			return al_errno(err, "resolving %s", paths[i]);
+	for (size_t w = 0; w < n; w++)
+		for (size_t s = 0; writable[w] && s < n; s++)
+			if (s != w && path_within(real[s], real[w]))
+				return al_err(err, EINVAL,
+					      "%s lies inside %s, which the sandbox may write: a run "
+					      "could swap it for a symlink to redirect the next run's "
+					      "mount; mount it from outside that tree", paths[s], paths[w]);
+	return 0;
+}
+
+int mounts_open_sources(const struct al_policy *p, struct mount_sources *src,
+			const struct mount_sources *expect, al_error *err)
 {
 	*src = (struct mount_sources){ .root_fd = -1, .workspace_fd = -1 };
-	src->root_fd = open(p->root ? p->root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; i < AL_MAX_MOUNTS; i++)
+		src->mount_fds[i] = -1;
+	if (p->n_mounts > AL_MAX_MOUNTS)
+		return al_err(err, E2BIG, "filesystem.mounts: at most %d", AL_MAX_MOUNTS);
+	if (!expect && check_nesting(p, err) < 0)
+		return al_error_wrap(err, "filesystem");
+	src->root_fd = open_source(p->root ? p->root : "/", "filesystem.root", &src->root_id,
+				   expect ? &expect->root_id : NULL, err);
 	if (src->root_fd < 0)
-		return al_errno(err, "filesystem.root: %s", p->root ? p->root : "/");
+		return -1;
 	if (p->workspace) {
-		src->workspace_fd = open(p->workspace, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (src->workspace_fd < 0) {
-			al_errno(err, "filesystem.workspace: %s", p->workspace);
+		src->workspace_fd = open_source(p->workspace, "filesystem.workspace", &src->workspace_id,
+						expect ? &expect->workspace_id : NULL, err);
+		if (src->workspace_fd < 0)
 			goto fail;
-		}
 	}
-	if (p->n_mounts) {
-		src->mount_fds = calloc(p->n_mounts, sizeof *src->mount_fds);
-		src->mount_is_mount_fd = calloc(p->n_mounts, sizeof *src->mount_is_mount_fd);
-		if (!src->mount_fds || !src->mount_is_mount_fd) {
-			al_err(err, ENOMEM, "out of memory");
+	for (src->n = 0; src->n < p->n_mounts; src->n++) {
+		size_t i = src->n;
+		src->mount_fds[i] = open_source(p->mounts[i].source, "filesystem.mounts",
+						&src->mount_ids[i], expect ? &expect->mount_ids[i] : NULL,
+						err);
+		if (src->mount_fds[i] < 0)
 			goto fail;
-		}
-		for (size_t i = 0; i < p->n_mounts; i++)
-			src->mount_fds[i] = -1;
-		src->n = p->n_mounts;
-		for (size_t i = 0; i < p->n_mounts; i++) {
-			src->mount_fds[i] = open_source(p->mounts[i].source, "filesystem.mounts", err);
-			if (src->mount_fds[i] < 0)
-				goto fail;
-		}
 	}
 	return 0;
 fail:
@@ -236,9 +307,14 @@ void mounts_close_sources(struct mount_sources *src)
 	for (size_t i = 0; i < src->n; i++)
 		if (src->mount_fds[i] >= 0)
 			close(src->mount_fds[i]);
-	free(src->mount_fds);
-	free(src->mount_is_mount_fd);
-	*src = (struct mount_sources){ .root_fd = -1, .workspace_fd = -1 };
+	mounts_forget_fds(src);
+}
+
+void mounts_forget_fds(struct mount_sources *src)
+{
+	src->root_fd = src->workspace_fd = -1;
+	for (size_t i = 0; i < AL_MAX_MOUNTS; i++)
+		src->mount_fds[i] = -1;
 }
 
 /* ---- child side: the steps of the new root ----------------------------- */
@@ -268,7 +344,11 @@ static int bind_root_entry(int root_fd, const char *name, al_error *err)
 		return al_errno(err, "opening /%s", name);
 	if (make_mountpoint_for(fd, dst, err) < 0)
 		return -1;
-	return bind_fd(fd, dst, MS_RDONLY | MS_NOSUID | MS_NODEV, err);
+	if (bind_fd(fd, dst, MS_RDONLY | MS_NOSUID | MS_NODEV, err) == 0)
+		return 0;
+	if (err->code != EINVAL)
+		return -1;
+	return bind_fd_recursive_ro(fd, dst, err);
 }
 
 static bool in_list(const char *name, const char *const *list, size_t n)
@@ -374,6 +454,34 @@ struct deny_walk {
 #define DENY_WALK_MAX_ENTRIES 200000
 #define DENY_WALK_MAX_DEPTH 64
 
+/* gitignore-style, failing towards hiding more: a pattern without '/'
+ * matches a name anywhere below; one with '/' is anchored (to the tree, or to
+ * the directory of the .aiignore it came from, which read_aiignore prefixes);
+ * "**" matches across directories, zero or more of them. */
+static bool glob_path(const char *q, const char *rel)
+{
+	if (!strstr(q, "**"))
+		return fnmatch(q, rel, FNM_PATHNAME) == 0;
+	char one[PATH_MAX], any[PATH_MAX];
+	size_t j = 0, k = 0;
+	for (size_t i = 0; q[i] && j < sizeof one - 1 && k < sizeof any - 1; i++) {
+		if (q[i] == '*' && q[i + 1] == '*') {
+			/* "a/" "**" "/b" with zero directories is "a/b" */
+			if (q[i + 2] == '/' && j > 0 && one[j - 1] == '/')
+				i += 2;
+			else
+				i += 1;
+			any[k++] = '*';
+			continue;
+		}
+		one[j++] = q[i];
+		any[k++] = q[i];
+	}
+	one[j] = any[k] = '\0';
+	/* without FNM_PATHNAME, '*' also matches '/' */
+	return fnmatch(one, rel, FNM_PATHNAME) == 0 || fnmatch(any, rel, 0) == 0;
+}
+
 static bool pattern_matches(const char *pat, const char *rel, const char *base, bool is_dir)
 {
 	char buf[PATH_MAX];
@@ -395,7 +503,7 @@ static bool pattern_matches(const char *pat, const char *rel, const char *base, 
 		return fnmatch(q, base, 0) == 0;
 	if (q[0] == '/')
 		q++;
-	return fnmatch(q, rel, FNM_PATHNAME) == 0;
+	return glob_path(q, rel);
 }
 
 static bool denied(struct deny_walk *w, const char *rel, const char *base, bool is_dir)
@@ -464,21 +572,51 @@ static int hide_link_target(struct deny_walk *w, const char *abs)
 	return hide_denied(w, real);
 }
 
-static int read_aiignore(struct deny_walk *w, const char *dir)
+#define AIIGNORE_MAX_BYTES (64 * 1024)
+
+/* A previous run may have made .aiignore a symlink (to /dev/zero, a FIFO, a
+ * host file): only a regular file of sane size is read. */
+static int read_aiignore(struct deny_walk *w, const char *dir, const char *rel)
 {
-	char path[PATH_MAX], line[1024];
+	char path[PATH_MAX], buf[AIIGNORE_MAX_BYTES + 1];
 	snprintf(path, sizeof path, "%s/.aiignore", dir);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof line, f)) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] && line[0] != '#' && al_strlist_add(&w->extra, line) < 0) {
-			fclose(f);
-			return al_err(w->err, ENOMEM, "out of memory");
-		}
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		/* a link or something unreadable where .aiignore should be:
+		 * we cannot know what it meant to hide */
+		return al_errno(w->err, "%s/.aiignore", *rel ? rel : ".");
 	}
-	fclose(f);
+	struct stat st;
+	ssize_t n = -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= AIIGNORE_MAX_BYTES)
+		n = read(fd, buf, AIIGNORE_MAX_BYTES);
+	close(fd);
+	if (n < 0)
+		return al_err(w->err, EINVAL, "%s/.aiignore: not a regular file of at most %d bytes",
+			      *rel ? rel : ".", AIIGNORE_MAX_BYTES);
+	buf[n] = '\0';
+	for (char *line = buf, *next; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		line[strcspn(line, "\r")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		/* As in gitignore: a '/' anywhere but at the end anchors the
+		 * pattern to this .aiignore's directory. */
+		char pat[PATH_MAX];
+		const char *body = line[0] == '/' ? line + 1 : line;
+		const char *slash = strchr(line, '/');
+		bool anchored = slash && slash[1] != '\0';
+		if (anchored && *rel)
+			snprintf(pat, sizeof pat, "/%s/%s", rel, body);
+		else
+			snprintf(pat, sizeof pat, "%s", line);
+		if (al_strlist_add(&w->extra, pat) < 0)
+			return al_err(w->err, ENOMEM, "out of memory");
+	}
 	return pin(w, path, true) < 0 || pin_ancestors(w, path) < 0 ? -1 : 0;
 }
 
@@ -488,9 +626,12 @@ static int deny_walk_dir(struct deny_walk *w, const char *abs, const char *rel, 
 	if (depth > DENY_WALK_MAX_DEPTH)
 		return al_err(w->err, ELOOP, "%s: nested deeper than %d directories; cannot check it "
 			      "against the deny patterns", rel, DENY_WALK_MAX_DEPTH);
-	if (read_aiignore(w, abs) < 0)
+	if (read_aiignore(w, abs, rel) < 0)
 		return -1;
-	DIR *d = opendir(abs);
+	int dfd = open(abs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d && dfd >= 0)
+		close(dfd);
 	if (!d) {
 		/* Not listable but enterable (mode --x): files in it could be
 		 * opened by name without us having seen them. Hide it. */
@@ -516,10 +657,15 @@ static int deny_walk_dir(struct deny_walk *w, const char *abs, const char *rel, 
 		if (type == DT_UNKNOWN) {
 			struct stat st;
 			type = lstat(a, &st) < 0 ? DT_UNKNOWN : S_ISDIR(st.st_mode) ? DT_DIR
-				: S_ISLNK(st.st_mode) ? DT_LNK : DT_REG;
+				: S_ISLNK(st.st_mode) ? DT_LNK : S_ISSOCK(st.st_mode) ? DT_SOCK
+				: S_ISFIFO(st.st_mode) ? DT_FIFO : DT_REG;
 		}
 		bool is_dir = type == DT_DIR;
-		if (denied(w, rl, de->d_name, is_dir))
+		/* A live socket or FIFO in a host tree is a channel to whatever
+		 * host process serves it, past every network rule. */
+		if (type == DT_SOCK || type == DT_FIFO)
+			r = hide_denied(w, a);
+		else if (denied(w, rl, de->d_name, is_dir))
 			r = type == DT_LNK ? hide_link_target(w, a) : hide_denied(w, a);
 		else if (is_dir)
 			r = deny_walk_dir(w, a, rl, depth + 1);
@@ -666,9 +812,9 @@ static int enter_new_root(al_error *err)
 
 int mounts_setup(const struct al_policy *p, const struct mount_sources *src, al_error *err)
 {
-	/* Nothing we mount propagates back to the host; host unmounts still
-	 * reach us (slave), so we never pin a host filesystem busy. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+	/* Private: nothing we mount reaches the host, and nothing the host
+	 * mounts later under a bound directory appears here unfiltered. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return al_errno(err, "making mounts private");
 	if (mount_tmpfs(NEWROOT, MS_NOSUID | MS_NODEV, "0755", 1 << 20, err) < 0)
 		return -1;

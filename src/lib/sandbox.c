@@ -118,14 +118,14 @@ static size_t idmapped_sources(struct al_sandbox *sb, int *fds, int *ws_bit, int
 		} else
 			failed = true;
 	}
-	for (size_t i = 0; i < sb->pol.n_mounts && i < 31 && n < PROTO_MAX_FDS; i++) {
+	for (size_t i = 0; i < sb->pol.n_mounts && i < AL_MAX_MOUNTS && n < PROTO_MAX_FDS; i++) {
 		if (!sb->pol.mounts[i].writable)
 			continue;
 		tried = true;
 		int fd = userns_idmapped_mount(sb->src.mount_fds[i], getuid(), getgid(), &sb->idm, &err);
 		if (fd >= 0) {
 			fds[n++] = fd;
-			*mount_bits |= 1 << i;
+			*mount_bits |= (int)(1u << i);
 		} else
 			failed = true;
 	}
@@ -274,7 +274,7 @@ AL_API int al_sandbox_create(const al_policy *p, al_sandbox **out, al_error *err
 	}
 	/* Opened again by the child in its own mount namespace; here only to
 	 * report a missing or unreadable path before anything starts. */
-	if (mounts_open_sources(&sb->pol, &sb->src, err) < 0)
+	if (mounts_open_sources(&sb->pol, &sb->src, NULL, err) < 0)
 		goto fail;
 	struct cgroup_limits lim = { .memory_bytes = sb->pol.memory_bytes, .pids = sb->pol.pids,
 				     .cpu_millis = sb->pol.cpu_millis };

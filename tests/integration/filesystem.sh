@@ -71,6 +71,27 @@ out=$(run --workspace "$TMP/locked:ro" -- sh -c 'cat /workspace/inner/.env 2>/de
 check "a directory that cannot be listed but can be entered hides its secrets ($out)" test "$out" = hidden -o -z "$out"
 chmod 0755 "$TMP/locked/inner"
 
+# gitignore semantics: ** across directories, patterns anchored to their .aiignore
+mkdir -p "$TMP/gi/cfg/a/b" "$TMP/gi/sub"
+echo s > "$TMP/gi/cfg/a/b/secrets.yaml"; echo s > "$TMP/gi/cfg/secrets.yaml"
+echo p > "$TMP/gi/sub/private.txt"; echo p > "$TMP/gi/private.txt"
+echo 'cfg/**/secrets.yaml' > "$TMP/gi/.aiignore"; echo '/private.txt' > "$TMP/gi/sub/.aiignore"
+chmod -R a+rwX "$TMP/gi"
+expect "'**' matches across directories" "$(run --workspace "$TMP/gi:ro" -- sh -c 'cat /workspace/cfg/a/b/secrets.yaml /workspace/cfg/secrets.yaml' | tr -d '\n')" ""
+expect "an anchored pattern is relative to its .aiignore" "$(run --workspace "$TMP/gi:ro" -- sh -c 'cat /workspace/sub/private.txt; cat /workspace/private.txt')" p
+# live host sockets in a mounted tree are hidden (a channel to a host service)
+mkdir -p "$TMP/sock" && python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$TMP/sock/svc.sock"
+chmod -R a+rwX "$TMP/sock"
+expect "a host unix socket in the workspace is hidden" "$(run --workspace "$TMP/sock:ro" -- sh -c 'test -S /workspace/svc.sock && echo socket || echo hidden')" hidden
+# a .aiignore a previous run turned into a link is refused, not followed
+mkdir -p "$TMP/lnk" && ln -s /dev/zero "$TMP/lnk/.aiignore" && chmod -R a+rwX "$TMP/lnk"
+expect "a symlinked .aiignore is refused (fail closed)" "$(rc --workspace "$TMP/lnk:ro" -- true)" 125
+# a mount source inside a writable tree could be swapped for a symlink
+mkdir -p "$TMP/nest/data" && chmod -R a+rwX "$TMP/nest"
+out=$(run --workspace "$TMP/nest:rw" --mount "$TMP/nest/data:/data" -- true 2>&1); code=$?
+expect "a mount source inside a writable workspace is refused" "$code" 125
+expect_match "... and the error says why" "$out" "inside .* which the sandbox may write"
+
 mkdir -p "$TMP/extra" && echo e > "$TMP/extra/e.txt" && chmod -R a+rwX "$TMP/extra"
 expect "--mount binds a host path read-only" "$(run --mount "$TMP/extra:/data" -- sh -c 'cat /data/e.txt; touch /data/x 2>/dev/null && echo written || echo refused' | tr '\n' ' ')" "e refused "
 
