@@ -65,11 +65,26 @@ struct override {
 	const char *arg;
 };
 
-static al_sandbox *running; /* for the signal handler only */
+static al_sandbox *volatile running; /* for the signal handler only */
+static volatile sig_atomic_t early_signal;
 
 static void forward_signal(int sig)
 {
-	al_sandbox_interrupt(running, sig);
+	if (running)
+		al_sandbox_interrupt(running, sig);
+	else
+		early_signal = sig; /* during create or destroy */
+}
+
+static void install_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = forward_signal };
+	sigemptyset(&sa.sa_mask);
+	static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		sigaction(forwarded[i], &sa, NULL);
+	/* The relay writes to our stdout; a closed reader must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 }
 
 static int apply_overrides(al_policy *p, const struct override *ov, size_t n, al_error *err)
@@ -102,17 +117,16 @@ static int run_command(al_policy *p, char **cmd, const char *cwd, const char *re
 	al_error err;
 	al_error_clear(&err);
 	al_sandbox *sb = NULL;
+	/* Handlers first: a Ctrl-C during create must still clean up (a
+	 * signal's default action would leave the cgroups behind). */
+	install_handlers();
 	if (al_sandbox_create(p, &sb, &err) < 0)
 		return cli_fail(&err);
-
+	if (early_signal) {
+		al_sandbox_destroy(sb);
+		return 128 + early_signal;
+	}
 	running = sb;
-	struct sigaction sa = { .sa_handler = forward_signal };
-	sigemptyset(&sa.sa_mask);
-	static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
-		sigaction(forwarded[i], &sa, NULL);
-	/* The relay writes to our stdout; a closed reader must not kill us. */
-	signal(SIGPIPE, SIG_IGN);
 
 	al_exec ex = { .argv = cmd, .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2, .cwd = cwd };
 	al_result res;

@@ -768,6 +768,7 @@ static void memory_stats(const struct cg_dir *d, struct cgroup_stats *s)
 		cg_read_u64(d->path, "memory.max_usage_in_bytes", &s->peak_memory);
 		cg_read_key(d->path, "memory.oom_control", "oom_kill", &kills);
 	}
+	s->oom_kills = kills;
 	s->oom_killed = kills > 0;
 }
 
@@ -796,6 +797,7 @@ int cgroup_read_stats(struct cgroup *cg, struct cgroup_stats *s)
 		uint64_t max = 0;
 		cg_read_u64(d->path, "pids.peak", &s->peak_pids);
 		cg_read_key(d->path, "pids.events", "max", &max);
+		s->pids_max_events = max;
 		s->pids_limit_hit = max > 0;
 	}
 	cpu_stats(cg, s);

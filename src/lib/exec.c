@@ -108,20 +108,30 @@ static int make_payload(const al_exec *ex, const struct al_strlist *env, int *ar
 	return al_steal_fd(&fd);
 }
 
+/* stdout and stderr always pass through the supervisor: it counts them, caps
+ * them, and (later) gates them, and it never blocks on a slow reader — data
+ * is written only when the caller's fd reports room, so a reader that stops
+ * reading cannot stall the timeout or the seccomp listener. */
+#define RELAY_CHUNK 4096 /* at most PIPE_BUF once POLLOUT is seen: no blocking */
+#define DRAIN_MS 2000	 /* after the command has ended, how long output may still flow */
+
 struct relay {
-	int src;      /* read end, -1 when closed */
-	int dst;      /* caller's fd */
+	int src;		/* read end of the command's pipe, -1 when closed */
+	int dst;		/* caller's fd, -1 = discard */
+	char buf[65536];
+	size_t off, len;	/* pending bytes buf[off..len) */
 };
 
 struct exec_loop {
 	struct al_sandbox *sb;
 	al_result *res;
 	struct relay out[2];
+	struct cgroup_stats start; /* counters at exec start */
 	int timer;
 	int memwatch;	/* periodic timer of the RSS watchdog, or -1 */
 	uint64_t memwatch_peak;
 	int kill_phase; /* 0 running, 1 TERM sent, 2 KILL sent, 3 init killed */
-	bool exited, started, output_capped, memwatch_killed;
+	bool exited, output_capped, memwatch_killed, draining;
 	int status, exec_errno;
 	uint64_t utime_us, stime_us, maxrss_kb;
 };
@@ -138,7 +148,8 @@ static void arm(int timer, uint64_t ms)
 static void send_signal(struct al_sandbox *sb, int sig, int scope)
 {
 	struct proto_msg m = { .type = MSG_SIGNAL, .a = sig, .b = scope };
-	proto_send(sb->sock, &m, NULL, 0);
+	if (sb->sock >= 0)
+		proto_send(sb->sock, &m, NULL, 0);
 }
 
 /* TERM to everything, KILL after the grace, then the namespace itself. */
@@ -155,8 +166,18 @@ static void escalate(struct exec_loop *L)
 		arm(L->timer, 1000);
 		break;
 	default:
-		kill(sb->init_pid, SIGKILL);
+		sandbox_kill_init(sb);
 		break;
+	}
+}
+
+static void drop_output(struct exec_loop *L)
+{
+	for (int i = 0; i < 2; i++) {
+		if (L->out[i].src >= 0)
+			close(L->out[i].src);
+		L->out[i].src = -1;
+		L->out[i].off = L->out[i].len = 0;
 	}
 }
 
@@ -164,6 +185,12 @@ static void on_timer(struct exec_loop *L)
 {
 	uint64_t ticks;
 	(void)!read(L->timer, &ticks, sizeof ticks);
+	if (L->draining) {
+		/* the command is gone; a reader that will not take the rest
+		 * does not get to hold the supervisor */
+		drop_output(L);
+		return;
+	}
 	if (L->kill_phase == 0 && !L->output_capped)
 		L->res->reason = AL_EXIT_TIMEOUT;
 	escalate(L);
@@ -174,36 +201,37 @@ static void on_interrupt(struct exec_loop *L)
 	uint64_t n;
 	(void)!read(L->sb->intr_fd, &n, sizeof n);
 	int sig = L->sb->intr_signo ? L->sb->intr_signo : SIGTERM;
-	if (L->kill_phase == 0 && L->res->reason != AL_EXIT_TIMEOUT) {
+	L->sb->intr_signo = 0;
+	if (L->kill_phase == 0 && L->res->reason != AL_EXIT_TIMEOUT && n == 1 && sig != SIGKILL) {
 		/* First interrupt: pass it on, as a shell would to its foreground job. */
 		send_signal(L->sb, sig, SCOPE_GROUP);
-		L->kill_phase = 0;
-		L->sb->intr_signo = 0;
-		if (n > 1 || sig == SIGKILL)
-			escalate(L);
-	} else {
-		escalate(L);
+		return;
 	}
+	escalate(L);
 }
 
 static void cap_output(struct exec_loop *L)
 {
 	static const char marker[] = "\n[airlock: output limit reached; output truncated]\n";
 	L->output_capped = true;
-	(void)!write_all(L->out[1].dst, marker, sizeof marker - 1);
+	/* close our read ends: writers now get EPIPE / SIGPIPE */
 	for (int i = 0; i < 2; i++)
 		if (L->out[i].src >= 0) {
-			close(L->out[i].src); /* writers now get EPIPE / SIGPIPE */
+			close(L->out[i].src);
 			L->out[i].src = -1;
 		}
-	if (L->kill_phase == 0)
+	struct relay *r = &L->out[1];
+	if (r->dst >= 0 && r->len + sizeof marker - 1 <= sizeof r->buf) {
+		memcpy(r->buf + r->len, marker, sizeof marker - 1);
+		r->len += sizeof marker - 1;
+	}
+	if (L->kill_phase == 0 && !L->exited)
 		escalate(L); /* TERM now, KILL after the grace */
 }
 
 static void on_output(struct exec_loop *L, struct relay *r)
 {
-	char buf[65536];
-	ssize_t n = read(r->src, buf, sizeof buf);
+	ssize_t n = read(r->src, r->buf, sizeof r->buf);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
@@ -216,10 +244,26 @@ static void on_output(struct exec_loop *L, struct relay *r)
 	if (limit && L->res->output_bytes + take > limit)
 		take = (size_t)(limit - L->res->output_bytes);
 	L->res->output_bytes += take;
-	if (take)
-		(void)!write_all(r->dst, buf, take);
+	r->off = 0;
+	r->len = r->dst >= 0 ? take : 0;
 	if (take < (size_t)n)
 		cap_output(L);
+}
+
+static void on_writable(struct relay *r)
+{
+	size_t chunk = r->len - r->off < RELAY_CHUNK ? r->len - r->off : RELAY_CHUNK;
+	ssize_t n = write(r->dst, r->buf + r->off, chunk);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) { /* the reader is gone: discard from now on */
+		r->dst = -1;
+		r->off = r->len = 0;
+		return;
+	}
+	r->off += (size_t)n;
+	if (r->off == r->len)
+		r->off = r->len = 0;
 }
 
 static void on_control(struct exec_loop *L)
@@ -234,10 +278,6 @@ static void on_control(struct exec_loop *L)
 		}
 		close(L->sb->sock);
 		L->sb->sock = -1;
-		return;
-	}
-	if (m.type == MSG_STARTED) {
-		L->started = true;
 	} else if (m.type == MSG_EXITED) {
 		L->exited = true;
 		L->status = m.a;
@@ -245,6 +285,12 @@ static void on_control(struct exec_loop *L)
 		L->utime_us = m.utime_us;
 		L->stime_us = m.stime_us;
 		L->maxrss_kb = m.maxrss_kb;
+	}
+	if (L->exited && !L->draining) {
+		/* the wall clock no longer applies; what output is left gets a
+		 * short deadline of its own */
+		L->draining = true;
+		arm(L->timer, DRAIN_MS);
 	}
 }
 
@@ -271,23 +317,36 @@ static void on_listener(struct exec_loop *L)
 	}
 }
 
+static bool relay_busy(const struct relay *r)
+{
+	return r->src >= 0 || r->len > r->off;
+}
+
+enum watch_kind { W_CONTROL, W_LISTENER, W_TIMER, W_INTR, W_MEMWATCH, W_OUT0, W_OUT1, W_DST0, W_DST1 };
+
 static int run_loop(struct exec_loop *L)
 {
 	struct al_sandbox *sb = L->sb;
-	while (!L->exited || L->out[0].src >= 0 || L->out[1].src >= 0) {
-		struct pollfd pf[7];
-		int kinds[7], n = 0;
-#define WATCH(fd_, kind_) \
-	do { if ((fd_) >= 0) { pf[n] = (struct pollfd){ .fd = (fd_), .events = POLLIN }; kinds[n++] = (kind_); } } while (0)
-		if (!L->exited)
-			WATCH(sb->sock, 0);
-		WATCH(sb->listener, 1);
-		WATCH(L->timer, 2);
-		WATCH(sb->intr_fd, 3);
-		WATCH(L->out[0].src, 4);
-		WATCH(L->out[1].src, 5);
-		if (!L->exited)
-			WATCH(L->memwatch, 6);
+	while (!L->exited || relay_busy(&L->out[0]) || relay_busy(&L->out[1])) {
+		struct pollfd pf[9];
+		enum watch_kind kinds[9];
+		int n = 0;
+#define WATCH(fd_, ev_, kind_) \
+	do { if ((fd_) >= 0) { pf[n] = (struct pollfd){ .fd = (fd_), .events = (ev_) }; kinds[n++] = (kind_); } } while (0)
+		if (!L->exited) {
+			WATCH(sb->sock, POLLIN, W_CONTROL);
+			WATCH(L->memwatch, POLLIN, W_MEMWATCH);
+		}
+		WATCH(sb->listener, POLLIN, W_LISTENER);
+		WATCH(L->timer, POLLIN, W_TIMER);
+		WATCH(sb->intr_fd, POLLIN, W_INTR);
+		for (int i = 0; i < 2; i++) {
+			struct relay *r = &L->out[i];
+			if (r->len > r->off) /* one buffer per stream: drain it first */
+				WATCH(r->dst, POLLOUT, i ? W_DST1 : W_DST0);
+			else
+				WATCH(r->src, POLLIN, i ? W_OUT1 : W_OUT0);
+		}
 #undef WATCH
 		if (poll(pf, (nfds_t)n, -1) < 0) {
 			if (errno == EINTR)
@@ -298,13 +357,15 @@ static int run_loop(struct exec_loop *L)
 			if (!pf[i].revents)
 				continue;
 			switch (kinds[i]) {
-			case 0: on_control(L); break;
-			case 1: on_listener(L); break;
-			case 2: on_timer(L); break;
-			case 3: on_interrupt(L); break;
-			case 4: on_output(L, &L->out[0]); break;
-			case 5: on_output(L, &L->out[1]); break;
-			case 6: on_memwatch(L); break;
+			case W_CONTROL: on_control(L); break;
+			case W_LISTENER: on_listener(L); break;
+			case W_TIMER: on_timer(L); break;
+			case W_INTR: on_interrupt(L); break;
+			case W_MEMWATCH: on_memwatch(L); break;
+			case W_OUT0: on_output(L, &L->out[0]); break;
+			case W_OUT1: on_output(L, &L->out[1]); break;
+			case W_DST0: on_writable(&L->out[0]); break;
+			case W_DST1: on_writable(&L->out[1]); break;
 			}
 		}
 	}
@@ -318,6 +379,9 @@ static void finish_result(struct exec_loop *L, uint64_t t0)
 	struct cgroup_stats cs = { 0 };
 	if (sb->cg)
 		cgroup_read_stats(sb->cg, &cs);
+	/* counters are per cgroup, i.e. per sandbox: this exec's share only */
+	bool oom = cs.oom_kills > L->start.oom_kills || L->memwatch_killed;
+	bool pids_hit = cs.pids_max_events > L->start.pids_max_events;
 	res->wall_us = al_now_us() - t0;
 	res->cpu_user_us = L->utime_us - sb->rusage_utime_us;
 	res->cpu_sys_us = L->stime_us - sb->rusage_stime_us;
@@ -327,7 +391,7 @@ static void finish_result(struct exec_loop *L, uint64_t t0)
 				 : L->memwatch_peak > L->maxrss_kb * 1024 ? L->memwatch_peak
 				 : L->maxrss_kb * 1024;
 	res->peak_pids = cs.peak_pids;
-	res->oom_kill = cs.oom_killed || L->memwatch_killed;
+	res->oom_kill = oom;
 
 	int st = L->status;
 	bool signaled = WIFSIGNALED(st);
@@ -340,20 +404,20 @@ static void finish_result(struct exec_loop *L, uint64_t t0)
 		res->term_signal = signaled ? WTERMSIG(st) : 0;
 		res->exit_status = signaled ? 0 : WEXITSTATUS(st);
 		res->exit_code = 124;
-	} else if ((cs.oom_killed || L->memwatch_killed) && signaled && WTERMSIG(st) == SIGKILL) {
+	} else if (oom && signaled && WTERMSIG(st) == SIGKILL) {
 		res->reason = AL_EXIT_OOM;
 		res->term_signal = SIGKILL;
 		res->exit_code = 128 + SIGKILL;
 	} else if (signaled) {
 		res->reason = L->output_capped ? AL_EXIT_OUTPUT_LIMIT
-			      : cs.pids_limit_hit ? AL_EXIT_PIDS_LIMIT : AL_EXIT_SIGNALED;
+			      : pids_hit ? AL_EXIT_PIDS_LIMIT : AL_EXIT_SIGNALED;
 		res->term_signal = WTERMSIG(st);
 		res->exit_code = 128 + WTERMSIG(st);
 	} else {
 		res->exit_status = WEXITSTATUS(st);
 		res->exit_code = res->exit_status;
 		res->reason = L->output_capped ? AL_EXIT_OUTPUT_LIMIT
-			      : (cs.pids_limit_hit && res->exit_status) ? AL_EXIT_PIDS_LIMIT
+			      : (pids_hit && res->exit_status) ? AL_EXIT_PIDS_LIMIT
 			      : AL_EXIT_EXITED;
 	}
 	res->denied_total = sb->den.total;
@@ -369,6 +433,41 @@ static int open_null(int flags)
 	return open("/dev/null", flags | O_CLOEXEC);
 }
 
+/* The command's stdin: the caller's, opened again read-only, so a command
+ * cannot write through it (a terminal or file is often open read-write) past
+ * the output gate. An fd that cannot be reopened (a socket) is not passed. */
+static int reopen_stdin(int fd)
+{
+	if (fd < 0)
+		return open_null(O_RDONLY);
+	char path[32];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	int r = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return r >= 0 ? r : open_null(O_RDONLY);
+}
+
+static void drain_interrupts(struct al_sandbox *sb)
+{
+	uint64_t n;
+	(void)!read(sb->intr_fd, &n, sizeof n);
+	sb->intr_signo = 0;
+}
+
+static int start_memwatch(struct exec_loop *L, al_error *err)
+{
+	const struct al_sandbox *sb = L->sb;
+	if (!sb->pol.memory_bytes || sb->cgst.memory)
+		return 0;
+	L->memwatch = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	struct itimerspec every = {
+		.it_value = { .tv_nsec = MEMWATCH_INTERVAL_MS * 1000000L },
+		.it_interval = { .tv_nsec = MEMWATCH_INTERVAL_MS * 1000000L },
+	};
+	if (L->memwatch < 0 || timerfd_settime(L->memwatch, 0, &every, NULL) < 0)
+		return al_errno(err, "memory watchdog timer");
+	return 0;
+}
+
 AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al_error *err)
 {
 	memset(res, 0, sizeof *res);
@@ -377,14 +476,20 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 		return al_err(err, EINVAL, "no command given");
 	if (sb->sock < 0)
 		return al_err(err, EPIPE, "the sandbox is no longer running");
+	if (sb->busy)
+		return al_err(err, EBUSY, "a command is already running in this sandbox");
+	sb->busy = true;
 	uint64_t t0 = al_now_us();
 	memset(&sb->den, 0, sizeof sb->den);
+	drain_interrupts(sb);
 
 	struct exec_loop L = { .sb = sb, .res = res, .timer = -1, .memwatch = -1,
 			       .out = { { .src = -1, .dst = ex->stdout_fd }, { .src = -1, .dst = ex->stderr_fd } } };
 	struct al_strlist env = { 0 };
 	int fds[4] = { -1, -1, -1, -1 }; /* payload, stdin, stdout, stderr */
 	int rc = -1, argc = 0;
+	if (sb->cg)
+		cgroup_read_stats(sb->cg, &L.start);
 
 	if (build_env(&sb->pol, &env) < 0) {
 		al_err(err, ENOMEM, "out of memory");
@@ -393,17 +498,8 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 	fds[0] = make_payload(ex, &env, &argc, err);
 	if (fds[0] < 0)
 		goto out;
-	fds[1] = ex->stdin_fd >= 0 ? dup(ex->stdin_fd) : open_null(O_RDONLY);
+	fds[1] = reopen_stdin(ex->stdin_fd);
 	for (int i = 0; i < 2; i++) {
-		int dst = i == 0 ? ex->stdout_fd : ex->stderr_fd;
-		if (dst < 0) {
-			fds[2 + i] = open_null(O_WRONLY);
-			continue;
-		}
-		if (!sb->pol.output_limit) {
-			fds[2 + i] = dup(dst);
-			continue;
-		}
 		int p[2];
 		if (pipe2(p, O_CLOEXEC) < 0) {
 			al_errno(err, "pipe");
@@ -413,11 +509,10 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 		L.out[i].src = p[0];
 		fds[2 + i] = p[1];
 	}
-	for (int i = 1; i < 4; i++)
-		if (fds[i] < 0) {
-			al_errno(err, "preparing stdio");
-			goto out;
-		}
+	if (fds[1] < 0) {
+		al_errno(err, "preparing stdin");
+		goto out;
+	}
 	L.timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (L.timer < 0) {
 		al_errno(err, "timerfd_create");
@@ -425,17 +520,8 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 	}
 	if (sb->pol.timeout_ms)
 		arm(L.timer, sb->pol.timeout_ms);
-	if (sb->pol.memory_bytes && !sb->cgst.memory) {
-		L.memwatch = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-		struct itimerspec every = {
-			.it_value = { .tv_nsec = MEMWATCH_INTERVAL_MS * 1000000L },
-			.it_interval = { .tv_nsec = MEMWATCH_INTERVAL_MS * 1000000L },
-		};
-		if (L.memwatch < 0 || timerfd_settime(L.memwatch, 0, &every, NULL) < 0) {
-			al_errno(err, "memory watchdog timer");
-			goto out;
-		}
-	}
+	if (start_memwatch(&L, err) < 0)
+		goto out;
 
 	struct proto_msg m = { .type = MSG_EXEC, .a = argc, .b = (int)env.n };
 	if (proto_send(sb->sock, &m, fds, 4) < 0) {
@@ -448,9 +534,16 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 	}
 	if (run_loop(&L) < 0) {
 		al_errno(err, "supervising the command");
+		/* whatever runs in there is out of our hands now: end it all */
+		sandbox_kill_init(sb);
 		goto out;
 	}
 	finish_result(&L, t0);
+	if (L.exec_errno == EBUSY) {
+		al_err(err, EBUSY, "a command is already running in this sandbox");
+		res->exit_code = 125;
+		goto out;
+	}
 	if (L.exec_errno) {
 		al_err(err, L.exec_errno, "cannot execute '%s': %s", ex->argv[0], res->exec_error);
 		err->exit_code = res->exit_code;
@@ -469,6 +562,7 @@ out:
 	if (L.memwatch >= 0)
 		close(L.memwatch);
 	al_strlist_clear(&env);
+	sb->busy = false;
 	return rc;
 }
 

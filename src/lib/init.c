@@ -259,6 +259,9 @@ static _Noreturn void exec_child(struct init_ctx *c, struct exec_req *r, const i
 		goto fail_errno;
 	if (chdir(r->cwd) < 0)
 		goto fail_errno;
+	/* not the caller's umask: files left in a host workspace must not
+	 * come out group- or world-writable by accident */
+	umask(022);
 	if (rlimits_apply(&c->sb->pol, &c->sb->cgst, &err) < 0) {
 		e = err.code ? err.code : EPERM;
 		goto fail;
@@ -408,12 +411,16 @@ static _Noreturn void serve(struct init_ctx *c)
 		if (m.type == MSG_EXEC && rs.main_pid < 0) {
 			start_exec(c, &m, fds, nfds, &rs);
 			reap(c, &rs);
+			continue;
+		}
+		if (m.type == MSG_EXEC) { /* one at a time: say so, run nothing */
+			struct proto_msg busy = { .type = MSG_EXITED, .b = EBUSY };
+			proto_send(c->sock, &busy, NULL, 0);
 		} else if (m.type == MSG_SIGNAL) {
 			handle_signal_msg(&m, &rs);
-		} else {
-			for (size_t i = 0; i < nfds; i++)
-				close(fds[i]);
 		}
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
 	}
 	kill(-1, SIGKILL);
 	_exit(0);

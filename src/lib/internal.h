@@ -292,6 +292,8 @@ struct cgroup_stats {
 	uint64_t peak_pids;    /* 0 = unknown */
 	bool oom_killed;
 	bool pids_limit_hit;
+	uint64_t oom_kills;	  /* counters behind the two flags: an exec */
+	uint64_t pids_max_events; /* compares them with a snapshot of its start */
 };
 int cgroup_read_stats(struct cgroup *cg, struct cgroup_stats *st);
 void cgroup_kill(struct cgroup *cg);	  /* SIGKILL everything inside */

@@ -774,7 +774,11 @@ static int setup_proc(al_error *err)
 	 * one is already visible (mount_too_revealing). */
 	if (make_dirs(proc, err) < 0)
 		return -1;
-	if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+	/* hidepid=invisible: processes the reader may not ptrace are not
+	 * listed; that hides the sandbox's non-dumpable init, whose argv and
+	 * memory come from the supervisor. */
+	if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible") < 0 &&
+	    mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") < 0)
 		return al_errno(err, "mounting proc");
 	for (size_t i = 0; i < ARRAY_SIZE(proc_masked); i++) {
 		struct stat st;

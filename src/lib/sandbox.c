@@ -140,8 +140,23 @@ static size_t idmapped_sources(struct al_sandbox *sb, int *fds, int *ws_bit, int
 	return n;
 }
 
+#define CREATE_DEADLINE_MS 60000
+
 static int wait_ready(struct al_sandbox *sb, al_error *err)
 {
+	/* Bounded, and interruptible: a setup that hangs (a hostile tree, a
+	 * stuck filesystem) must not hold the caller. */
+	struct pollfd pf[2] = { { .fd = sb->sock, .events = POLLIN }, { .fd = sb->intr_fd, .events = POLLIN } };
+	int r;
+	do
+		r = poll(pf, 2, CREATE_DEADLINE_MS);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return al_err(err, ETIMEDOUT, "sandbox setup did not finish within %d s", CREATE_DEADLINE_MS / 1000);
+	if (r < 0)
+		return al_errno(err, "waiting for the sandbox");
+	if (!(pf[0].revents & (POLLIN | POLLHUP)) && (pf[1].revents & POLLIN))
+		return al_err(err, EINTR, "interrupted while the sandbox was being built");
 	struct proto_msg m;
 	int fds[1];
 	size_t nfds = 1;
@@ -165,21 +180,36 @@ static int wait_ready(struct al_sandbox *sb, al_error *err)
 static pid_t clone_sandbox(struct al_sandbox *sb, bool *joined)
 {
 	*joined = false;
+	struct clone_args args = {
+		.flags = SANDBOX_CLONE_FLAGS | CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)&sb->pidfd,
+		.exit_signal = SIGCHLD,
+	};
 	if (sb->join.v2_dir_fd >= 0) {
-		struct clone_args args = {
-			.flags = SANDBOX_CLONE_FLAGS | CLONE_INTO_CGROUP,
-			.exit_signal = SIGCHLD,
-			.cgroup = (uint64_t)sb->join.v2_dir_fd,
-		};
-		pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
-		if (pid >= 0) {
-			*joined = true;
-			return pid;
-		}
-		if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
-			return -1;
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)sb->join.v2_dir_fd;
 	}
-	return (pid_t)syscall(SYS_clone, SANDBOX_CLONE_FLAGS | SIGCHLD, NULL, NULL, NULL, 0);
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+	if (pid >= 0) {
+		*joined = sb->join.v2_dir_fd >= 0;
+		return pid;
+	}
+	if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
+		return -1;
+	/* before Linux 5.7: plain clone, then a pidfd for the child (it is
+	 * ours and not yet reaped, so its pid cannot have been reused) */
+	pid = (pid_t)syscall(SYS_clone, SANDBOX_CLONE_FLAGS | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid > 0)
+		sb->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return pid;
+}
+
+void sandbox_kill_init(struct al_sandbox *sb)
+{
+	if (sb->pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, sb->pidfd, SIGKILL, NULL, 0);
+	else if (sb->init_pid > 0)
+		kill(sb->init_pid, SIGKILL);
 }
 
 static int start_init(struct al_sandbox *sb, al_error *err)
@@ -248,7 +278,7 @@ static struct al_sandbox *sandbox_alloc(void)
 	struct al_sandbox *sb = calloc(1, sizeof *sb);
 	if (!sb)
 		return NULL;
-	sb->sock = sb->listener = sb->intr_fd = -1;
+	sb->sock = sb->listener = sb->intr_fd = sb->pidfd = -1;
 	sb->init_pid = -1;
 	sb->src = (struct mount_sources){ .root_fd = -1, .workspace_fd = -1 };
 	sb->join = (struct cgroup_join){ .v2_dir_fd = -1 };
@@ -315,10 +345,17 @@ AL_API void al_sandbox_destroy(al_sandbox *sb)
 		close(sb->sock); /* init sees EOF, kills everything, exits */
 	if (sb->init_pid > 0) {
 		/* Killing a pid namespace's init kills every process in it. */
-		kill(sb->init_pid, SIGKILL);
-		while (waitpid(sb->init_pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		sandbox_kill_init(sb);
+		siginfo_t si;
+		if (sb->pidfd >= 0)
+			while (waitid(P_PIDFD, (id_t)sb->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+				;
+		else
+			while (waitpid(sb->init_pid, NULL, 0) < 0 && errno == EINTR)
+				;
 	}
+	if (sb->pidfd >= 0)
+		close(sb->pidfd);
 	cgroup_join_close(&sb->join);
 	cgroup_destroy(sb->cg);
 	if (sb->listener >= 0)

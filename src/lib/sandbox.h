@@ -20,6 +20,8 @@ struct al_sandbox {
 	struct al_layer_status layers[AL_LAYER_COUNT];
 
 	pid_t init_pid; /* host pid of the sandbox's init */
+	int pidfd;	/* of init: signals never reach a recycled pid */
+	bool busy;	/* one exec at a time */
 	int sock;	/* control socket to init */
 	int listener;	/* seccomp user-notification fd, or -1 */
 	int intr_fd;	/* eventfd: al_sandbox_interrupt() wakes the exec loop */
@@ -32,5 +34,7 @@ struct al_sandbox {
 _Noreturn void sandbox_init_main(struct al_sandbox *sb, int sock);
 
 uint64_t al_now_us(void);
+/* SIGKILL the sandbox's init, and with it the whole pid namespace. */
+void sandbox_kill_init(struct al_sandbox *sb);
 
 #endif
