@@ -74,7 +74,11 @@ typedef struct al_sandbox al_sandbox;
 
 /* Create a sandbox for policy p (copied; p may be freed afterwards). On success
  * *out is owned by the caller: destroy it with al_sandbox_destroy. On failure
- * nothing is left behind (no process, cgroup or mount). */
+ * nothing is left behind (no process, cgroup or mount).
+ *
+ * The sandbox dies with the *thread* that created it (the kernel's
+ * parent-death signal follows the creating thread): create sandboxes from a
+ * thread that outlives them. One exec at a time per sandbox (EBUSY else). */
 AL_API int al_sandbox_create(const al_policy *p, al_sandbox **out, al_error *err);
 
 typedef struct al_exec {
