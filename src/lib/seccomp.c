@@ -16,6 +16,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -26,6 +27,7 @@
 #include <sys/mman.h>
 #include <linux/net.h>
 #include <sys/personality.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -92,6 +94,7 @@ static const struct {
 	int nr;
 } late_syscalls[] = {
 #if !defined(__alpha__) && !defined(__ia64__) && !defined(__mips__)
+	{ "fchmodat2", 452 },	      /* 6.6 */
 	{ "lsm_set_self_attr", 460 }, /* 6.8 */
 	{ "open_tree_attr", 467 },    /* 6.15 */
 #endif
@@ -101,6 +104,7 @@ static const struct {
 #define MAX_LATE 16
 struct late_set {
 	int nr[MAX_LATE];
+	uint32_t act[MAX_LATE]; /* the denial action, or ERRNO(ENOSYS) */
 	size_t n;
 };
 
@@ -143,34 +147,59 @@ static int check_names(const struct al_strlist *l, const char *field, al_error *
 
 /* ---- rules ------------------------------------------------------------- */
 
-static int late_add(struct late_set *late, int nr)
+/* The first action given for a number stays. */
+static int late_add(struct late_set *late, int nr, uint32_t act)
 {
 	for (size_t i = 0; i < late->n; i++)
 		if (late->nr[i] == nr)
 			return 0;
 	if (late->n == MAX_LATE)
 		return -ENOSPC;
-	late->nr[late->n++] = nr;
+	late->nr[late->n] = nr;
+	late->act[late->n++] = act;
 	return 0;
 }
 
-/* Refuse `name` whatever its arguments. libseccomp translates the name for
- * each architecture and leaves out those that lack it (vm86 on x86_64); a
- * name nobody knows here is skipped: it cannot be called. */
-static int deny_always(struct filter *f, const char *name, al_error *err)
+/* Answer `act` to `name` whatever its arguments. libseccomp translates the
+ * name for each architecture and leaves out those that lack it (vm86 on
+ * x86_64); a name nobody knows here is skipped: it cannot be called. */
+static int answer_always(struct filter *f, const char *name, uint32_t act, al_error *err)
 {
 	int nr = seccomp_syscall_resolve_name(name);
 	int rc;
 
 	if (nr == __NR_SCMP_ERROR) {
 		nr = late_nr(name);
-		rc = nr < 0 ? 0 : late_add(&f->late, nr);
+		rc = nr < 0 ? 0 : late_add(&f->late, nr, act);
 	} else {
-		rc = seccomp_rule_add(f->ctx, f->act, nr, 0);
+		rc = seccomp_rule_add(f->ctx, act, nr, 0);
 	}
 	if (rc < 0)
 		return al_err(err, -rc, "seccomp: adding rule for %s: %s", name, strerror(-rc));
 	return 0;
+}
+
+static int deny_always(struct filter *f, const char *name, al_error *err)
+{
+	return answer_always(f, name, f->act, err);
+}
+
+struct arg_rule;
+typedef int (*arg_rule_fn)(struct filter *f, int nr, const struct arg_rule *r);
+
+/* Syscalls refused only for some arguments. Allowing one by name lifts its
+ * rule; denying it replaces the rule with a refusal of every call. `arg` and
+ * `flags` say where the add function finds what it checks (-1: nowhere). */
+struct arg_rule {
+	const char *name;
+	arg_rule_fn add;
+	int arg;
+	int flags;
+};
+
+static int rule1(struct filter *f, int nr, struct scmp_arg_cmp a)
+{
+	return seccomp_rule_add(f->ctx, f->act, nr, 1, a);
 }
 
 /* TIOCSTI pushes bytes into the terminal's input queue: the sandbox types
@@ -178,21 +207,20 @@ static int deny_always(struct filter *f, const char *name, al_error *err)
  * does the same through the console selection (CVE-2023-1523). The kernel
  * reads cmd as 32 bits, so only those are compared; a 64-bit compare is
  * bypassed by setting high bits (CVE-2019-10063). */
-static int add_ioctl(struct filter *f, int nr)
+static int add_ioctl(struct filter *f, int nr, const struct arg_rule *r)
 {
 	static const uint32_t cmds[] = { TIOCSTI, TIOCLINUX };
 	int rc = 0;
 
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0] && rc == 0; i++)
-		rc = seccomp_rule_add(f->ctx, f->act, nr, 1,
-				      SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xffffffffu, cmds[i]));
+		rc = rule1(f, nr, SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xffffffffu, cmds[i]));
 	return rc;
 }
 
 /* clone with any new-namespace flag: the same doors as unshare. CLONE_NEWTIME
  * shares its bit with the exit signal in clone(), where no valid signal sets
  * it. The kernel reads only the low 32 bits of the flags. */
-static int add_clone(struct filter *f, int nr)
+static int add_clone(struct filter *f, int nr, const struct arg_rule *r)
 {
 	static const uint32_t flags[] = { CLONE_NEWNS,	CLONE_NEWUTS, CLONE_NEWIPC,
 					  CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
@@ -200,8 +228,7 @@ static int add_clone(struct filter *f, int nr)
 	int rc = 0;
 
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0] && rc == 0; i++)
-		rc = seccomp_rule_add(f->ctx, f->act, nr, 1,
-				      SCMP_A0_32(SCMP_CMP_MASKED_EQ, flags[i], flags[i]));
+		rc = rule1(f, nr, SCMP_A0_32(SCMP_CMP_MASKED_EQ, flags[i], flags[i]));
 	return rc;
 }
 
@@ -217,7 +244,7 @@ static int add_clone(struct filter *f, int nr)
  * clear one: rule i matches "bit i set, bit i+1 clear". At i = 3 that would
  * catch 0x8 itself, so that rule also wants bit 2: a value whose only such
  * pair sits at bit 3 and that lacks bit 2 is exactly 0x8. */
-static int add_personality(struct filter *f, int nr)
+static int add_personality(struct filter *f, int nr, const struct arg_rule *r)
 {
 	int rc = 0;
 
@@ -226,48 +253,163 @@ static int add_personality(struct filter *f, int nr)
 
 		if (set == PER_LINUX32)
 			set |= PER_LINUX32 >> 1;
-		rc = seccomp_rule_add(f->ctx, f->act, nr, 1,
-				      SCMP_A0_32(SCMP_CMP_MASKED_EQ, set | clear, set));
+		rc = rule1(f, nr, SCMP_A0_32(SCMP_CMP_MASKED_EQ, set | clear, set));
 	}
 	return rc;
 }
 
-/* AF_VSOCK ignores network namespaces: on a VM it reaches the hypervisor
- * (CID 2) and other guests' services, a network path out of the sandbox
- * that no netns or Landlock rule closes. On i386, socketcall(SYS_SOCKET)
- * keeps its arguments behind a pointer, so socket creation through it is
- * refused outright (the direct socket syscall is filtered by family). */
-static int add_socket(struct filter *f, int nr)
+/* Refuse arg `arg` in [lo, hi] (32 bits, as the kernel reads an int): one
+ * masked match per aligned power-of-two block of the range. */
+static int deny_range32(struct filter *f, int nr, unsigned int arg, uint32_t lo, uint32_t hi)
 {
-	int rc = seccomp_rule_add(f->ctx, f->act, nr, 1, SCMP_A0_32(SCMP_CMP_MASKED_EQ, 0xffffffffu, AF_VSOCK));
-	int sc = seccomp_syscall_resolve_name("socketcall");
-	if (rc == 0 && sc != __NR_SCMP_ERROR)
-		rc = seccomp_rule_add(f->ctx, f->act, sc, 1, SCMP_A0_32(SCMP_CMP_MASKED_EQ, 0xffffffffu, SYS_SOCKET));
+	uint64_t l = lo, h = hi;
+	int rc = 0;
+
+	while (rc == 0 && l <= h) {
+		uint64_t size = 1;
+
+		/* the largest block aligned at l that stays within h */
+		while (size < 0x80000000u && !(l & size) && l + 2 * size - 1 <= h)
+			size *= 2;
+		rc = rule1(f, nr,
+			   SCMP_CMP32(arg, SCMP_CMP_MASKED_EQ, (uint32_t)~(size - 1), (uint32_t)l));
+		l += size;
+	}
 	return rc;
 }
 
-/* Syscalls refused only for some arguments. Allowing one by name lifts its
- * rule; denying it replaces the rule with a refusal of every call. */
-static const struct {
-	const char *name;
-	int (*add)(struct filter *f, int nr);
-} arg_rules[] = {
-	{ "ioctl", add_ioctl },
-	{ "clone", add_clone },
-	{ "personality", add_personality },
-	{ "socket", add_socket },
+/* Address families: an allow list, AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK
+ * (ip, ss and glibc's getaddrinfo use netlink). Every other family is module
+ * code few sandboxes exercise and exploits favour: AF_VSOCK ignores network
+ * namespaces, so on a VM it reaches the hypervisor (CID 2) and other guests,
+ * a path out that no netns or Landlock rule closes, and its own bugs gave
+ * root (CVE-2021-26708); AF_ALG exposes the kernel's crypto API
+ * (CVE-2015-8970, CVE-2013-7421); AF_PACKET (CVE-2017-7308, CVE-2020-14386),
+ * AF_BLUETOOTH, AF_KEY, AF_RDS, AF_TIPC, ... likewise.
+ *
+ * Refused: 0, 3..9, 11..15 and everything from 17 on. The kernel reads the
+ * family as an int; the finite ranges are compared on its 32 bits, and the
+ * tail with a 64-bit >=, which also refuses a call with any high bit set
+ * (and so every negative family): a superset, and no libc sends those. */
+static int add_family(struct filter *f, int nr, const struct arg_rule *r)
+{
+	static const uint32_t refused[][2] = { { 0, 0 }, { 3, 9 }, { 11, 15 } };
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0] && rc == 0; i++)
+		rc = deny_range32(f, nr, 0, refused[i][0], refused[i][1]);
+	if (rc == 0)
+		rc = rule1(f, nr, SCMP_A0_64(SCMP_CMP_GE, AF_NETLINK + 1, 0));
+	/* On i386, socketcall keeps its arguments behind a pointer, so creating
+	 * sockets through it (SYS_SOCKET, SYS_SOCKETPAIR in r->arg) is refused
+	 * outright; the direct syscalls (Linux 4.3+) are filtered by family. */
+	int sc = seccomp_syscall_resolve_name("socketcall");
+	if (rc == 0 && sc != __NR_SCMP_ERROR)
+		rc = rule1(f, sc, SCMP_A0_32(SCMP_CMP_MASKED_EQ, 0xffffffffu, (uint32_t)r->arg));
+	return rc;
+}
+
+/* The kernel's bit; glibc's __O_TMPFILE also holds O_DIRECTORY. The kernel
+ * refuses one without the other, so the bit alone identifies O_TMPFILE. */
+#define TMPFILE_BIT 020000000
+
+/* No setuid or setgid files, as systemd's RestrictSUIDSGID. A writable host
+ * workspace is idmapped: as root, what the sandbox's uid creates lands owned
+ * by a host id, and a setuid bit on it would run as that id on the host,
+ * outside every layer here (with a root-owned mapping, a host root shell).
+ * Refused: a mode (arg r->arg) with S_ISUID or S_ISGID, for the chmod family
+ * always, and for the open family when it creates (O_CREAT, or O_TMPFILE
+ * whose file can be linked in later) per r->flags. Each bit has its own
+ * masked match; a rule may compare two different arguments. */
+static int add_suid(struct filter *f, int nr, const struct arg_rule *r)
+{
+	static const uint32_t bits[] = { S_ISUID, S_ISGID };
+	static const uint32_t creating[] = { O_CREAT, TMPFILE_BIT };
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof bits / sizeof bits[0] && rc == 0; i++) {
+		struct scmp_arg_cmp mode =
+			SCMP_CMP32((unsigned int)r->arg, SCMP_CMP_MASKED_EQ, bits[i], bits[i]);
+
+		if (r->flags < 0) {
+			rc = rule1(f, nr, mode);
+			continue;
+		}
+		for (size_t k = 0; k < sizeof creating / sizeof creating[0] && rc == 0; k++)
+			rc = seccomp_rule_add(f->ctx, f->act, nr, 2, mode,
+					      SCMP_CMP32((unsigned int)r->flags, SCMP_CMP_MASKED_EQ,
+							 creating[k], creating[k]));
+	}
+	return rc;
+}
+
+/* Other processes' scheduling and limits. Init (PID 1 inside) runs as the
+ * same uid as the command, so the kernel lets the command lower its fd limit
+ * (prlimit --pid 1 --nofile=3), renice it, pin it to one CPU or make it
+ * SCHED_IDLE: the sandbox's own supervision, starved. libc's setrlimit,
+ * getrlimit and nice, and sched_* on oneself, pass pid 0; another pid (in
+ * r->arg) is refused. The kernel reads a pid as an int: the 64-bit != also
+ * refuses a 0 with high bits set, a superset.
+ * pthread_setaffinity_np and pthread_setschedparam name a thread id and get
+ * EPERM, which their callers treat as advice not taken. */
+static int add_other_pid(struct filter *f, int nr, const struct arg_rule *r)
+{
+	return rule1(f, nr, SCMP_CMP64((unsigned int)r->arg, SCMP_CMP_NE, 0, 0));
+}
+
+/* setpriority and ioprio_set: another "who" is refused as above; so is
+ * "every process of my uid" (r->flags: PRIO_USER, IOPRIO_WHO_USER), which in
+ * the sandbox's pid namespace includes init. */
+static int add_other_who(struct filter *f, int nr, const struct arg_rule *r)
+{
+	int rc = rule1(f, nr, SCMP_A1_64(SCMP_CMP_NE, 0, 0));
+	if (rc == 0)
+		rc = rule1(f, nr, SCMP_A0_32(SCMP_CMP_MASKED_EQ, 0xffffffffu, (uint32_t)r->flags));
+	return rc;
+}
+
+#define IOPRIO_WHO_USER_ 3 /* linux/ioprio.h, not in every libc's headers */
+
+static const struct arg_rule arg_rules[] = {
+	{ "ioctl", add_ioctl, -1, -1 },
+	{ "clone", add_clone, -1, -1 },
+	{ "personality", add_personality, -1, -1 },
+	{ "socket", add_family, SYS_SOCKET, -1 },
+	{ "socketpair", add_family, SYS_SOCKETPAIR, -1 },
+	/* mode in arg, creating flags in flags */
+	{ "chmod", add_suid, 1, -1 },
+	{ "fchmod", add_suid, 1, -1 },
+	{ "fchmodat", add_suid, 2, -1 },
+	{ "open", add_suid, 2, 1 },
+	{ "openat", add_suid, 3, 2 },
+	{ "creat", add_suid, 1, -1 },
+	{ "mkdir", add_suid, 1, -1 },
+	{ "mkdirat", add_suid, 2, -1 },
+	{ "mknod", add_suid, 1, -1 },
+	{ "mknodat", add_suid, 2, -1 },
+	/* pid in arg */
+	{ "prlimit64", add_other_pid, 0, -1 },
+	{ "sched_setaffinity", add_other_pid, 0, -1 },
+	{ "sched_setscheduler", add_other_pid, 0, -1 },
+	{ "sched_setparam", add_other_pid, 0, -1 },
+	{ "sched_setattr", add_other_pid, 0, -1 },
+	/* which in arg 0, who in arg 1; flags: the "all of my uid" which */
+	{ "setpriority", add_other_who, -1, PRIO_USER },
+	{ "ioprio_set", add_other_who, -1, IOPRIO_WHO_USER_ },
 };
 
 static int add_arg_rules(struct filter *f, const struct al_policy *p, al_error *err)
 {
 	for (size_t i = 0; i < sizeof arg_rules / sizeof arg_rules[0]; i++) {
 		const char *name = arg_rules[i].name;
+		int nr = seccomp_syscall_resolve_name(name);
 
-		/* Lifted by the policy, or replaced by a deny of every call. */
+		/* Lifted by the policy, or replaced by a deny of every call;
+		 * or absent on this architecture (open on arm64). */
 		if (al_strlist_contains(&p->syscalls_allow, name) ||
-		    al_strlist_contains(&p->syscalls_deny, name))
+		    al_strlist_contains(&p->syscalls_deny, name) || nr == __NR_SCMP_ERROR)
 			continue;
-		int rc = arg_rules[i].add(f, seccomp_syscall_resolve_name(name));
+		int rc = arg_rules[i].add(f, nr, &arg_rules[i]);
 		if (rc < 0)
 			return al_err(err, -rc, "seccomp: adding rules for %s: %s", name,
 				      strerror(-rc));
@@ -275,21 +417,31 @@ static int add_arg_rules(struct filter *f, const struct al_policy *p, al_error *
 	return 0;
 }
 
-/* clone3 keeps its flags behind a pointer seccomp cannot read, so while clone
- * is restricted clone3 answers ENOSYS; not a denial: glibc and others then
- * fall back to clone. It stays off when clone is denied outright, and is
- * lifted only together with clone. */
-static int add_clone3(struct filter *f, const struct al_policy *p, al_error *err)
-{
-	int rc;
+/* Syscalls that keep the arguments a rule above checks behind a pointer, or
+ * that libseccomp cannot filter by argument: while their leader's rule holds
+ * they answer ENOSYS, which is not a denial: libcs then fall back to the
+ * leader. clone3 (flags in a struct) falls back to clone; openat2 (flags and
+ * mode in a struct) to openat; fchmodat2 (Linux 6.6, newer than libseccomp
+ * 2.5; glibc 2.39+ tries it for AT_SYMLINK_NOFOLLOW) to fchmodat. Each is
+ * lifted only together with its leader (allowing it alone is an error), and
+ * stays off when the leader is denied outright. */
+static const struct {
+	const char *name, *leader;
+} followers[] = {
+	{ "clone3", "clone" },
+	{ "openat2", "openat" },
+	{ "fchmodat2", "fchmodat" },
+};
 
-	if (al_strlist_contains(&p->syscalls_allow, "clone") ||
-	    al_strlist_contains(&p->syscalls_deny, "clone3"))
-		return 0;
-	rc = seccomp_rule_add(f->ctx, SCMP_ACT_ERRNO(ENOSYS), seccomp_syscall_resolve_name("clone3"),
-			      0);
-	if (rc < 0)
-		return al_err(err, -rc, "seccomp: adding rule for clone3: %s", strerror(-rc));
+static int add_followers(struct filter *f, const struct al_policy *p, al_error *err)
+{
+	for (size_t i = 0; i < sizeof followers / sizeof followers[0]; i++) {
+		if (al_strlist_contains(&p->syscalls_allow, followers[i].leader) ||
+		    al_strlist_contains(&p->syscalls_deny, followers[i].name))
+			continue;
+		if (answer_always(f, followers[i].name, SCMP_ACT_ERRNO(ENOSYS), err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -299,7 +451,7 @@ static int add_rules(struct filter *f, const struct al_policy *p, al_error *err)
 		if (!al_strlist_contains(&p->syscalls_allow, default_deny[i]) &&
 		    deny_always(f, default_deny[i], err) < 0)
 			return -1;
-	if (add_arg_rules(f, p, err) < 0 || add_clone3(f, p, err) < 0)
+	if (add_arg_rules(f, p, err) < 0 || add_followers(f, p, err) < 0)
 		return -1;
 	/* Listed in both deny and allow: deny wins, the safe reading. */
 	for (size_t i = 0; i < p->syscalls_deny.n; i++)
@@ -342,9 +494,13 @@ static int filter_init(struct filter *f, bool use_notify, al_error *err)
 }
 
 /* For syscalls in f->late: on the native (and compat) architecture, answer
- * f->act for their numbers, else fall through to libseccomp's program. Jumps
- * in classic BPF are relative and forward, so prepending needs no fixups.
- * Returns the number of instructions written to out (room: MAX_LATE + 6). */
+ * each number's action, else fall through to libseccomp's program. Jumps in
+ * classic BPF are relative and forward, so prepending needs no fixups.
+ * Layout: arch checks, load nr, n compares, a skip over n returns, the n
+ * returns; compare k jumps over the n-1-k compares after it, the skip and
+ * the k returns before its own: n. Returns the number of instructions
+ * written to out (room: LATE_ROOM). */
+#define LATE_ROOM (2 * MAX_LATE + 5)
 static size_t late_prologue(const struct filter *f, struct sock_filter *out)
 {
 	size_t n = f->late.n, i = 0;
@@ -356,17 +512,17 @@ static size_t late_prologue(const struct filter *f, struct sock_filter *out)
 #ifdef COMPAT_ARCH
 	out[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_ARCH, 1, 0);
 #endif
-	/* Not ours: skip the nr load, n compares, the skip and the return. */
+	/* Not ours: skip the nr load, n compares, the skip and n returns. */
 	out[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(),
-						0, (unsigned char)(n + 3));
+						0, (unsigned char)(2 * n + 2));
 	out[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 						offsetof(struct seccomp_data, nr));
 	for (size_t k = 0; k < n; k++)
 		out[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-							(uint32_t)f->late.nr[k],
-							(unsigned char)(n - k), 0);
-	out[i++] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, 1);
-	out[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, f->act);
+							(uint32_t)f->late.nr[k], (unsigned char)n, 0);
+	out[i++] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, (uint32_t)n);
+	for (size_t k = 0; k < n; k++)
+		out[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, f->late.act[k]);
 	return i;
 }
 
@@ -386,7 +542,7 @@ static int export_bpf(const struct filter *f, struct seccomp_prog *out, al_error
 		return al_errno(err, "seccomp: stat of exported BPF");
 
 	size_t body = (size_t)st.st_size / sizeof(struct sock_filter);
-	size_t room = body + MAX_LATE + 6;
+	size_t room = body + LATE_ROOM;
 	_cleanup_free_ struct sock_filter *insns = calloc(room, sizeof *insns);
 	if (!insns)
 		return al_err(err, ENOMEM, "seccomp: allocating BPF");
@@ -407,6 +563,44 @@ static int export_bpf(const struct filter *f, struct seccomp_prog *out, al_error
 	return 0;
 }
 
+/* What the sandbox's init (PID 1 inside) calls after installing the filter,
+ * which binds it too: serving the supervisor's socket, forking and exec'ing
+ * the command, reaping (init.c; generous: libc's internals included). Denied
+ * outright, such a call would, in notify mode, wait on the listener the
+ * supervisor only reads once init has handed it over, or leave init unable
+ * to run or reap anything: refused when the policy is built. */
+static const char *const init_needs[] = {
+	"read", "readv", "write", "writev", "close", "poll", "ppoll", "recvmsg", "sendmsg",
+	"recvfrom", "sendto", "wait4", "waitid", "waitpid", "kill", "tgkill", "exit",
+	"exit_group", "rt_sigprocmask", "sigprocmask", "rt_sigaction", "sigaction",
+	"rt_sigreturn", "sigreturn", "restart_syscall", "signalfd", "signalfd4", "pipe", "pipe2",
+	"dup", "dup2", "dup3", "fcntl", "fcntl64", "fstat", "fstat64", "newfstatat",
+	"fstatat64", "statx", "mmap", "mmap2", "munmap", "mprotect", "madvise", "mremap", "brk",
+	"futex", "set_robust_list", "rseq", "clone", "fork", "vfork", "execve", "chdir",
+	"close_range", "getrusage", "setsid", "prlimit64", "setrlimit", "getrlimit",
+	"ugetrlimit", "openat", "memfd_create", "getpid", "gettid",
+};
+
+static int check_policy(const struct al_policy *p, al_error *err)
+{
+	if (check_names(&p->syscalls_deny, "process.syscalls.deny", err) < 0 ||
+	    check_names(&p->syscalls_allow, "process.syscalls.allow", err) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof init_needs / sizeof init_needs[0]; i++)
+		if (al_strlist_contains(&p->syscalls_deny, init_needs[i]))
+			return al_err(err, EINVAL,
+				      "process.syscalls.deny: '%s' is needed by the sandbox's init",
+				      init_needs[i]);
+	for (size_t i = 0; i < sizeof followers / sizeof followers[0]; i++)
+		if (al_strlist_contains(&p->syscalls_allow, followers[i].name) &&
+		    !al_strlist_contains(&p->syscalls_allow, followers[i].leader))
+			return al_err(err, EINVAL,
+				      "process.syscalls.allow: '%s' cannot be allowed alone: its "
+				      "arguments are not filtered, so it follows '%s'",
+				      followers[i].name, followers[i].leader);
+	return 0;
+}
+
 int seccomp_build(const struct al_policy *p, bool use_notify, struct seccomp_prog *out,
 		  al_error *err)
 {
@@ -414,14 +608,8 @@ int seccomp_build(const struct al_policy *p, bool use_notify, struct seccomp_pro
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	if (check_names(&p->syscalls_deny, "process.syscalls.deny", err) < 0 ||
-	    check_names(&p->syscalls_allow, "process.syscalls.allow", err) < 0)
+	if (check_policy(p, err) < 0)
 		return -1;
-	if (al_strlist_contains(&p->syscalls_allow, "clone3") &&
-	    !al_strlist_contains(&p->syscalls_allow, "clone"))
-		return al_err(err, EINVAL,
-			      "process.syscalls.allow: 'clone3' cannot be allowed alone: its flags "
-			      "cannot be filtered, so it follows 'clone'");
 	rc = filter_init(&f, use_notify, err);
 	if (rc == 0)
 		rc = add_rules(&f, p, err);
@@ -524,14 +712,24 @@ static int notified_nr(const struct seccomp_notif *req)
 	return req->data.nr;
 }
 
+/* Called when the supervisor's poll saw the listener readable; never blocks.
+ * Between that poll and here the notification may have been withdrawn: the
+ * calling thread took a signal (Go's SIGURG, a ^C) before we read it. Then
+ * no notification is pending, and a blocking poll (or a RECV with nothing
+ * counted for it) would hang the supervisor, timeouts included, until the
+ * next denial. So: a poll with timeout 0 decides, and RECV's ENOENT (the
+ * withdrawal raced the poll) is "nothing to do". RECV does not block after a
+ * readable poll: the kernel counts one wake-up per notification and keeps the
+ * count of a withdrawn one, which then ends in ENOENT. */
 int seccomp_notify_serve(int listener, struct denials *d)
 {
 	struct pollfd pfd = { .fd = listener, .events = POLLIN };
+	int n = poll(&pfd, 1, 0);
 
+	if (n <= 0)
+		return n < 0 && errno != EINTR ? -1 : 0;
 	/* RECV would block forever once no task uses the filter; poll says so
 	 * with POLLHUP (on 6.18 as soon as the last one has exited). */
-	if (poll(&pfd, 1, -1) < 0)
-		return errno == EINTR ? 0 : -1;
 	if (!(pfd.revents & POLLIN))
 		return pfd.revents & (POLLHUP | POLLERR | POLLNVAL) ? -1 : 0;
 

@@ -12,20 +12,25 @@
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SETUP_FAILED 250 /* the child could not apply its layer */
@@ -123,13 +128,14 @@ static long call_fork(void)
 }
 
 #ifdef __x86_64__
-/* The 32-bit table, reachable from a 64-bit process with int 0x80. */
-static long int80(long nr, long a1)
+/* The 32-bit table, reachable from a 64-bit process with int 0x80. Pointers
+ * are truncated to 32 bits: pass memory from lowmem(). */
+static long int80_3(long nr, long a1, long a2, long a3)
 {
 	long ret;
 	__asm__ volatile("int $0x80"
 			 : "=a"(ret)
-			 : "a"(nr), "b"(a1)
+			 : "a"(nr), "b"(a1), "c"(a2), "d"(a3)
 			 : "memory", "r8", "r9", "r10", "r11");
 	if (ret < 0 && ret > -4096) {
 		errno = (int)-ret;
@@ -137,7 +143,19 @@ static long int80(long nr, long a1)
 	}
 	return ret;
 }
+static long int80(long nr, long a1) { return int80_3(nr, a1, 0, 0); }
 static long call_int80_unshare_user(void) { return int80(310 /* i386 unshare */, CLONE_NEWUSER); }
+
+/* A copy of `s` below 2 GiB, where a 32-bit pointer reaches it. */
+static char *lowmem(const char *s)
+{
+	char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT,
+		       -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	snprintf(p, 4096, "%s", s);
+	return p;
+}
 #endif
 
 /* Every 32-bit value outside {0, PER_LINUX32, 0xffffffff} must be refused;
@@ -180,6 +198,245 @@ static long call_personality_sweep(void)
 	return personality_ok(0) && personality_ok(PER_LINUX32) && personality_ok(0xffffffffu) ? 0 : -1;
 }
 
+/* ---- setuid and setgid files ------------------------------------------- */
+
+/* A directory of the test's own: an existing file, and names to create. */
+static char sx_dir[] = "/tmp/airlock-suid-XXXXXX";
+static char sx_file[64], sx_new[64], sx_newdir[64];
+
+/* Run `r`; a file it created is removed, so the next probe starts clean. */
+static long created(long r)
+{
+	int saved = errno;
+	if (r > 2) /* an fd */
+		close((int)r);
+	unlink(sx_new);
+	rmdir(sx_newdir);
+	errno = saved;
+	return r < 0 ? -1 : 0;
+}
+
+static long call_chmod_suid(void) { return chmod(sx_file, 04755); }
+static long call_chmod_sgid(void) { return chmod(sx_file, 02755); }
+static long call_chmod_plain(void) { return chmod(sx_file, 0755); }
+static long call_fchmod_suid(void)
+{
+	int fd = open(sx_file, O_RDONLY | O_CLOEXEC);
+	long r = fchmod(fd, 04755);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
+}
+static long call_fchmodat_sgid(void) { return syscall(SYS_fchmodat, AT_FDCWD, sx_file, 02755); }
+/* The kernel reads a mode_t: high bits change nothing. */
+static long call_fchmodat_suid_high_bits(void)
+{
+	return syscall(SYS_fchmodat, AT_FDCWD, sx_file, 0xdead000000000000UL | 04755);
+}
+static long call_fchmodat2(void) { return syscall(452, AT_FDCWD, sx_file, 0755, 0); }
+static long call_open_creat_suid(void)
+{
+	return created(syscall(SYS_open, sx_new, O_CREAT | O_WRONLY | O_CLOEXEC, 04755));
+}
+static long call_openat_creat_sgid(void)
+{
+	return created(openat(AT_FDCWD, sx_new, O_CREAT | O_WRONLY | O_CLOEXEC, 02755));
+}
+static long call_openat_tmpfile_suid(void)
+{
+	return created(openat(AT_FDCWD, sx_dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 04755));
+}
+static long call_openat_creat_plain(void)
+{
+	return created(openat(AT_FDCWD, sx_new, O_CREAT | O_WRONLY | O_CLOEXEC, 0755));
+}
+/* Without O_CREAT the mode is not used: not refused. */
+static long call_openat_no_creat(void)
+{
+	return created(syscall(SYS_openat, AT_FDCWD, sx_file, O_RDONLY | O_CLOEXEC, 06755));
+}
+static long call_creat_suid(void) { return created(syscall(SYS_creat, sx_new, 04755)); }
+static long call_mkdir_sgid(void) { return created(syscall(SYS_mkdir, sx_newdir, 02755)); }
+static long call_mkdirat_suid(void) { return created(mkdirat(AT_FDCWD, sx_newdir, 04755)); }
+static long call_mkdir_plain(void) { return created(mkdir(sx_newdir, 0755)); }
+static long call_mknod_suid(void) { return created(syscall(SYS_mknod, sx_new, S_IFREG | 04755, 0)); }
+static long call_mknodat_sgid(void) { return created(mknodat(AT_FDCWD, sx_new, S_IFREG | 02755, 0)); }
+static long call_mknod_plain(void) { return created(mknod(sx_new, S_IFREG | 0644, 0)); }
+static long call_openat2(void)
+{
+	uint64_t how[3] = { O_RDONLY | O_CLOEXEC, 0, 0 }; /* struct open_how */
+	return created(syscall(SYS_openat2, AT_FDCWD, sx_file, how, sizeof how));
+}
+
+#ifdef __x86_64__
+static long call_int80_fchmod_suid(void)
+{
+	int fd = open(sx_file, O_RDONLY | O_CLOEXEC);
+	long r = int80_3(94 /* i386 fchmod */, fd, 04755, 0);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
+}
+static long int80_chmod(long mode)
+{
+	char *path = lowmem(sx_file);
+	return path ? int80_3(15 /* i386 chmod */, (long)(uintptr_t)path, mode, 0) : -1;
+}
+static long call_int80_chmod_sgid(void) { return int80_chmod(02755); }
+static long call_int80_chmod_plain(void) { return int80_chmod(0755); }
+static long call_int80_creat_suid(void)
+{
+	char *path = lowmem(sx_new);
+	return created(path ? int80_3(8 /* i386 creat */, (long)(uintptr_t)path, 04755, 0) : -1);
+}
+static long call_int80_fchmodat2(void)
+{
+	char *path = lowmem(sx_file);
+	return path ? int80_3(452, AT_FDCWD, (long)(uintptr_t)path, 0755) : -1;
+}
+#endif
+
+/* ---- socket families --------------------------------------------------- */
+
+static long sock_result(long fd)
+{
+	if (fd < 0)
+		return -1;
+	close((int)fd);
+	return 0;
+}
+static long sock(unsigned long family, int type)
+{
+	return sock_result(syscall(SYS_socket, family, type | SOCK_CLOEXEC, 0));
+}
+static long call_sock_unix(void) { return sock(AF_UNIX, SOCK_STREAM); }
+static long call_sock_inet(void) { return sock(AF_INET, SOCK_DGRAM); }
+static long call_sock_netlink(void) { return sock(AF_NETLINK, SOCK_RAW); }
+static long call_sock_inet6(void)
+{
+	/* IPv6 may be off in this kernel: any answer but a refusal. */
+	long r = sock(AF_INET6, SOCK_DGRAM);
+	return r < 0 && errno == EPERM ? -1 : 0;
+}
+static long call_sock_vsock(void) { return sock(AF_VSOCK, SOCK_STREAM); }
+static long call_sock_alg(void) { return sock(AF_ALG, SOCK_SEQPACKET); }
+static long call_sock_packet(void) { return sock(AF_PACKET, SOCK_RAW); }
+static long call_sock_bluetooth(void) { return sock(AF_BLUETOOTH, SOCK_STREAM); }
+static long call_sock_key(void) { return sock(AF_KEY, SOCK_RAW); }
+static long call_sock_unspec(void) { return sock(AF_UNSPEC, SOCK_STREAM); }
+static long call_sock_3(void) { return sock(3, SOCK_STREAM); }
+static long call_sock_9(void) { return sock(9, SOCK_STREAM); }
+static long call_sock_11(void) { return sock(11, SOCK_STREAM); }
+static long call_sock_negative(void) { return sock((unsigned long)-1L, SOCK_STREAM); }
+static long call_sock_huge(void) { return sock(0x7fffffff, SOCK_STREAM); }
+/* The kernel reads an int: AF_VSOCK with high bits set is still AF_VSOCK. */
+static long call_sock_vsock_high_bits(void) { return sock(0xdead000000000000UL | AF_VSOCK, SOCK_STREAM); }
+static long call_socketpair_unix(void)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	close(sv[0]);
+	close(sv[1]);
+	return 0;
+}
+static long call_socketpair_vsock(void)
+{
+	int sv[2];
+	return socketpair(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
+}
+#ifdef __x86_64__
+static long call_int80_socket_vsock(void)
+{
+	return sock_result(int80_3(359 /* i386 socket */, AF_VSOCK, SOCK_STREAM, 0));
+}
+static long call_int80_socket_unix(void)
+{
+	return sock_result(int80_3(359, AF_UNIX, SOCK_STREAM, 0));
+}
+static long call_int80_socketcall(void)
+{
+	static const uint32_t args[3] = { AF_UNIX, SOCK_STREAM, 0 };
+	char *low = lowmem("");
+	if (!low)
+		return -1;
+	memcpy(low, args, sizeof args);
+	return sock_result(int80_3(102 /* i386 socketcall */, 1 /* SYS_SOCKET */,
+				   (long)(uintptr_t)low, 0));
+}
+#endif
+
+/* ---- other processes: init's scheduling and limits ---------------------- */
+
+/* getppid() is the test, same uid: what a command could do to its init. */
+static long call_prlimit_other(void)
+{
+	struct rlimit old;
+	return prlimit(getppid(), RLIMIT_NOFILE, NULL, &old);
+}
+static long call_prlimit_other_high_bits(void)
+{
+	struct rlimit old;
+	return syscall(SYS_prlimit64, 0xdead000000000000UL | (unsigned long)getppid(),
+		       RLIMIT_NOFILE, NULL, &old);
+}
+static long call_prlimit_self(void)
+{
+	struct rlimit old;
+	return prlimit(0, RLIMIT_NOFILE, NULL, &old) < 0 ? -1 : setrlimit(RLIMIT_NOFILE, &old);
+}
+static long call_setpriority_other(void)
+{
+	errno = 0;
+	int cur = getpriority(PRIO_PROCESS, (id_t)getppid());
+	return errno ? -1 : setpriority(PRIO_PROCESS, (id_t)getppid(), cur);
+}
+static long call_setpriority_self(void) { return setpriority(PRIO_PROCESS, 0, 19); }
+static long call_affinity_other(void)
+{
+	cpu_set_t set;
+	return sched_getaffinity(getppid(), sizeof set, &set) < 0
+		       ? -1 : sched_setaffinity(getppid(), sizeof set, &set);
+}
+static long call_affinity_self(void)
+{
+	cpu_set_t set;
+	return sched_getaffinity(0, sizeof set, &set) < 0 ? -1
+							  : sched_setaffinity(0, sizeof set, &set);
+}
+static long call_setscheduler_other(void)
+{
+	struct sched_param sp = { .sched_priority = 0 };
+	return sched_setscheduler(getppid(), SCHED_OTHER, &sp);
+}
+static long call_setparam_other(void)
+{
+	struct sched_param sp = { .sched_priority = 0 };
+	return sched_setparam(getppid(), &sp);
+}
+static long call_setparam_self(void)
+{
+	struct sched_param sp = { .sched_priority = 0 };
+	return sched_setparam(0, &sp);
+}
+static long call_setattr_other(void)
+{
+	uint32_t attr[12] = { 48 /* size */ }; /* struct sched_attr, SCHED_OTHER */
+	return syscall(SYS_sched_setattr, getppid(), attr, 0);
+}
+static long call_ioprio_other(void)
+{
+	long cur = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, getppid());
+	return cur < 0 ? -1 : syscall(SYS_ioprio_set, 1, getppid(), cur);
+}
+static long call_ioprio_self(void)
+{
+	long cur = syscall(SYS_ioprio_get, 1, 0);
+	return cur < 0 ? -1 : syscall(SYS_ioprio_set, 1, 0, cur);
+}
+
 /* ---- seccomp, errno mode ----------------------------------------------- */
 
 static const struct {
@@ -207,7 +464,95 @@ static const struct {
 #ifdef __x86_64__
 	{ "32-bit unshare(CLONE_NEWUSER) via int 0x80 is refused", call_int80_unshare_user, EPERM },
 #endif
+	/* setuid and setgid files (RestrictSUIDSGID) */
+	{ "chmod 04755 is refused", call_chmod_suid, EPERM },
+	{ "chmod 02755 is refused", call_chmod_sgid, EPERM },
+	{ "chmod 0755 is allowed", call_chmod_plain, 0 },
+	{ "fchmod 04755 is refused", call_fchmod_suid, EPERM },
+	{ "fchmodat 02755 is refused", call_fchmodat_sgid, EPERM },
+	{ "fchmodat 04755 with high bits set is refused", call_fchmodat_suid_high_bits, EPERM },
+	{ "fchmodat2 (unknown to libseccomp 2.5) answers ENOSYS", call_fchmodat2, ENOSYS },
+	{ "open(O_CREAT, 04755) is refused", call_open_creat_suid, EPERM },
+	{ "openat(O_CREAT, 02755) is refused", call_openat_creat_sgid, EPERM },
+	{ "openat(O_TMPFILE, 04755) is refused", call_openat_tmpfile_suid, EPERM },
+	{ "openat(O_CREAT, 0755) is allowed", call_openat_creat_plain, 0 },
+	{ "openat without O_CREAT ignores the mode", call_openat_no_creat, 0 },
+	{ "creat 04755 is refused", call_creat_suid, EPERM },
+	{ "mkdir 02755 is refused", call_mkdir_sgid, EPERM },
+	{ "mkdirat 04755 is refused", call_mkdirat_suid, EPERM },
+	{ "mkdir 0755 is allowed", call_mkdir_plain, 0 },
+	{ "mknod S_IFREG|04755 is refused", call_mknod_suid, EPERM },
+	{ "mknodat S_IFREG|02755 is refused", call_mknodat_sgid, EPERM },
+	{ "mknod S_IFREG|0644 is allowed", call_mknod_plain, 0 },
+	{ "openat2 answers ENOSYS", call_openat2, ENOSYS },
+#ifdef __x86_64__
+	{ "32-bit fchmod 04755 is refused", call_int80_fchmod_suid, EPERM },
+	{ "32-bit chmod 02755 is refused", call_int80_chmod_sgid, EPERM },
+	{ "32-bit chmod 0755 is allowed", call_int80_chmod_plain, 0 },
+	{ "32-bit creat 04755 is refused", call_int80_creat_suid, EPERM },
+	{ "32-bit fchmodat2 answers ENOSYS", call_int80_fchmodat2, ENOSYS },
+#endif
+	/* socket families: AF_UNIX, AF_INET, AF_INET6, AF_NETLINK only */
+	{ "socket(AF_UNIX) is allowed", call_sock_unix, 0 },
+	{ "socket(AF_INET) is allowed", call_sock_inet, 0 },
+	{ "socket(AF_INET6) is not refused", call_sock_inet6, 0 },
+	{ "socket(AF_NETLINK) is allowed", call_sock_netlink, 0 },
+	{ "socket(AF_VSOCK) is refused", call_sock_vsock, EPERM },
+	{ "socket(AF_VSOCK) with high bits set is refused", call_sock_vsock_high_bits, EPERM },
+	{ "socket(AF_ALG) is refused", call_sock_alg, EPERM },
+	{ "socket(AF_PACKET) is refused", call_sock_packet, EPERM },
+	{ "socket(AF_BLUETOOTH) is refused", call_sock_bluetooth, EPERM },
+	{ "socket(AF_KEY) is refused", call_sock_key, EPERM },
+	{ "socket(AF_UNSPEC) is refused", call_sock_unspec, EPERM },
+	{ "socket(3) is refused", call_sock_3, EPERM },
+	{ "socket(9) is refused", call_sock_9, EPERM },
+	{ "socket(11) is refused", call_sock_11, EPERM },
+	{ "socket(-1) is refused", call_sock_negative, EPERM },
+	{ "socket(0x7fffffff) is refused", call_sock_huge, EPERM },
+	{ "socketpair(AF_UNIX) is allowed", call_socketpair_unix, 0 },
+	{ "socketpair(AF_VSOCK) is refused", call_socketpair_vsock, EPERM },
+#ifdef __x86_64__
+	{ "32-bit socket(AF_VSOCK) is refused", call_int80_socket_vsock, EPERM },
+	{ "32-bit socket(AF_UNIX) is allowed", call_int80_socket_unix, 0 },
+	{ "32-bit socketcall(SYS_SOCKET) is refused", call_int80_socketcall, EPERM },
+#endif
+	/* another process's limits and scheduling: the sandbox's init */
+	{ "prlimit64 on another pid is refused", call_prlimit_other, EPERM },
+	{ "prlimit64 on another pid with high bits set is refused", call_prlimit_other_high_bits,
+	  EPERM },
+	{ "getrlimit/setrlimit (pid 0) are allowed", call_prlimit_self, 0 },
+	{ "setpriority on another pid is refused", call_setpriority_other, EPERM },
+	{ "setpriority on oneself is allowed", call_setpriority_self, 0 },
+	{ "sched_setaffinity on another pid is refused", call_affinity_other, EPERM },
+	{ "sched_setaffinity on oneself is allowed", call_affinity_self, 0 },
+	{ "sched_setscheduler on another pid is refused", call_setscheduler_other, EPERM },
+	{ "sched_setparam on another pid is refused", call_setparam_other, EPERM },
+	{ "sched_setparam on oneself is allowed", call_setparam_self, 0 },
+	{ "sched_setattr on another pid is refused", call_setattr_other, EPERM },
+	{ "ioprio_set on another pid is refused", call_ioprio_other, EPERM },
+	{ "ioprio_set on oneself is allowed", call_ioprio_self, 0 },
 };
+
+static void sx_setup(void)
+{
+	int fd;
+
+	CHECK(mkdtemp(sx_dir) != NULL, "temp dir %s", sx_dir);
+	snprintf(sx_file, sizeof sx_file, "%s/file", sx_dir);
+	snprintf(sx_new, sizeof sx_new, "%s/new", sx_dir);
+	snprintf(sx_newdir, sizeof sx_newdir, "%s/newdir", sx_dir);
+	fd = open(sx_file, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	CHECK(fd >= 0, "test file %s", sx_file);
+	close(fd);
+}
+
+static void sx_cleanup(void)
+{
+	unlink(sx_new);
+	rmdir(sx_newdir);
+	unlink(sx_file);
+	rmdir(sx_dir);
+}
 
 static void test_errno_mode(void)
 {
@@ -222,6 +567,9 @@ static void test_errno_mode(void)
 		CHECK(got == errno_probes[i].want, "%s (got %d, want %d)", errno_probes[i].what,
 		      got, errno_probes[i].want);
 	}
+	struct stat st;
+	CHECK(stat(sx_file, &st) == 0 && !(st.st_mode & (S_ISUID | S_ISGID)),
+	      "no setuid or setgid bit reached the file (mode %o)", (unsigned)st.st_mode);
 	seccomp_prog_free(&cur_prog);
 }
 
@@ -276,9 +624,56 @@ static void test_policy(void)
 	r = probe(setup_seccomp, call_clone3);
 	CHECK(r != ENOSYS && r != SETUP_FAILED, "allowed clone3 reaches the kernel (%d)", r);
 
-	CHECK(build_with("clone", NULL, NULL, &err) == 0, "build with clone denied %s", err.msg);
-	CHECK(probe(setup_seccomp, call_fork) == EPERM, "denied clone refuses fork");
-	CHECK(probe(setup_seccomp, call_clone3) == ENOSYS, "clone3 stays off when clone is denied");
+	/* init runs under the filter: what it needs cannot be denied. */
+	static const char *const init_needs[] = { "wait4", "clone", "openat", "recvmsg",
+						  "prlimit64", "execve", "exit_group" };
+	for (size_t i = 0; i < sizeof init_needs / sizeof init_needs[0]; i++) {
+		char want[96];
+		snprintf(want, sizeof want,
+			 "process.syscalls.deny: '%s' is needed by the sandbox's init", init_needs[i]);
+		r = build_with(init_needs[i], NULL, NULL, &err);
+		CHECK(r < 0 && strstr(err.msg, want), "denying %s is an error: %s", init_needs[i],
+		      err.msg);
+	}
+
+	/* The followers: ENOSYS while their leader's rule holds. */
+	r = build_with(NULL, "openat2", NULL, &err);
+	CHECK(r < 0 && strstr(err.msg, "'openat2'") && strstr(err.msg, "'openat'"),
+	      "openat2 alone cannot be allowed: %s", err.msg);
+	r = build_with(NULL, "fchmodat2", NULL, &err);
+	CHECK(r < 0 && strstr(err.msg, "'fchmodat2'") && strstr(err.msg, "'fchmodat'"),
+	      "fchmodat2 alone cannot be allowed: %s", err.msg);
+	CHECK(build_with(NULL, "openat", "openat2", &err) == 0, "build with openat allowed %s",
+	      err.msg);
+	CHECK(probe(setup_seccomp, call_openat2) == 0, "allowed openat2 reaches the kernel");
+	CHECK(probe(setup_seccomp, call_openat_creat_sgid) == 0, "allowing openat lifts its rule");
+	CHECK(build_with("openat2", NULL, NULL, &err) == 0, "build with openat2 denied %s", err.msg);
+	CHECK(probe(setup_seccomp, call_openat2) == EPERM, "denied openat2 is refused, not ENOSYS");
+	CHECK(build_with(NULL, "fchmodat", "fchmodat2", &err) == 0,
+	      "build with fchmodat allowed %s", err.msg);
+	CHECK(probe(setup_seccomp, call_fchmodat2) == 0, "allowed fchmodat2 reaches the kernel");
+	CHECK(build_with("fchmodat2", NULL, NULL, &err) == 0, "build with fchmodat2 denied %s",
+	      err.msg);
+	CHECK(probe(setup_seccomp, call_fchmodat2) == EPERM,
+	      "denied fchmodat2 is refused, not ENOSYS");
+	CHECK(build_with("fchmodat", NULL, NULL, &err) == 0, "build with fchmodat denied %s",
+	      err.msg);
+	CHECK(probe(setup_seccomp, call_fchmodat2) == ENOSYS,
+	      "fchmodat2 stays off when fchmodat is denied");
+	CHECK(probe(setup_seccomp, call_chmod_plain) == 0, "(chmod 0755 still works)");
+	chmod(sx_file, 0644);
+
+	CHECK(build_with(NULL, "chmod", NULL, &err) == 0, "build with chmod allowed %s", err.msg);
+	CHECK(probe(setup_seccomp, call_chmod_sgid) == 0, "allowing chmod lifts its rule");
+	CHECK(probe(setup_seccomp, call_fchmod_suid) == EPERM, "fchmod keeps its rule");
+	chmod(sx_file, 0644);
+	CHECK(build_with(NULL, "socket", NULL, &err) == 0, "build with socket allowed %s", err.msg);
+	r = probe(setup_seccomp, call_sock_vsock);
+	CHECK(r != EPERM && r != SETUP_FAILED, "allowing socket lifts the family rule (%d)", r);
+	CHECK(probe(setup_seccomp, call_socketpair_vsock) == EPERM, "socketpair keeps its rule");
+	CHECK(build_with(NULL, "prlimit64", NULL, &err) == 0, "build with prlimit64 allowed %s",
+	      err.msg);
+	CHECK(probe(setup_seccomp, call_prlimit_other) == 0, "allowing prlimit64 lifts its rule");
 
 	CHECK(build_with("clone3", NULL, NULL, &err) == 0, "build with clone3 denied %s", err.msg);
 	CHECK(probe(setup_seccomp, call_clone3) == EPERM, "denied clone3 is refused, not ENOSYS");
@@ -445,6 +840,162 @@ static void test_notify_mode(void)
 	      (unsigned long long)d.total, d.n);
 #endif
 	CHECK(gone == -1, "serve reports the listener gone once the child is reaped");
+	seccomp_prog_free(&cur_prog);
+}
+
+/* ---- seccomp, notify mode: withdrawn notifications ---------------------- */
+
+/* A thread makes a denied call on each byte from the parent and answers the
+ * errno it got. SIGUSR1 (no SA_RESTART) interrupts the call: the kernel
+ * withdraws the notification, maybe after the supervisor's poll saw it. */
+static void on_sigusr1(int sig) { (void)sig; }
+
+static void *race_thread(void *arg)
+{
+	int sock = *(int *)arg;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	char c;
+
+	if (write(sock, &tid, sizeof tid) != sizeof tid)
+		return NULL;
+	while (read(sock, &c, 1) == 1) {
+		int e = call_mount() < 0 ? errno : 0;
+		if (write(sock, &e, sizeof e) != sizeof e)
+			break;
+	}
+	return NULL;
+}
+
+static void race_child(int sock)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr1 };
+	al_error err = { 0 };
+	pthread_t t;
+	int listener;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL) < 0 || nnp_set(&err) < 0 ||
+	    seccomp_install(&cur_prog, &listener, &err) < 0 || send_fd(sock, listener) < 0) {
+		fprintf(stderr, "child: %s\n", err.msg);
+		_exit(SETUP_FAILED);
+	}
+	close(listener);
+	if (pthread_create(&t, NULL, race_thread, &sock) != 0)
+		_exit(SETUP_FAILED);
+	pthread_join(t, NULL);
+	_exit(0);
+}
+
+static void on_sigalrm(int sig) { (void)sig; }
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* One seccomp_notify_serve, timed. An alarm (no SA_RESTART) ends a serve
+ * that blocks, so a regression fails here instead of hanging the test. */
+static double timed_serve(int listener, struct denials *d, int *rc)
+{
+	struct itimerval on = { .it_value = { .tv_usec = 300000 } }, off = { { 0, 0 }, { 0, 0 } };
+	double t0 = now_ms();
+
+	setitimer(ITIMER_REAL, &on, NULL);
+	*rc = seccomp_notify_serve(listener, d);
+	setitimer(ITIMER_REAL, &off, NULL);
+	return now_ms() - t0;
+}
+
+/* The notification withdrawn between the supervisor's poll and the serve:
+ * serve must neither block nor fail. Even rounds wait until the thread saw
+ * EINTR (withdrawn for sure), odd ones race the signal against the serve,
+ * every third serves an uninterrupted call. */
+static void test_notify_withdrawn(void)
+{
+	struct sigaction sa = { .sa_handler = on_sigalrm }, old_sa;
+	struct al_policy p = { 0 };
+	struct denials d = { 0 };
+	al_error err = { 0 };
+	int sv[2], rounds = 60, bad = 0, eperm = 0, eintr = 0;
+	double worst = 0;
+	pid_t tid = 0;
+
+	if (!seccomp_notify_supported()) {
+		CHECK(1, "# SKIP seccomp user notification not supported");
+		return;
+	}
+	CHECK(seccomp_build(&p, true, &cur_prog, &err) == 0, "build notify-mode filter %s",
+	      err.msg);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old_sa);
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		race_child(sv[1]);
+	}
+	close(sv[1]);
+	int listener = recv_fd(sv[0]);
+	CHECK(listener >= 0 && read(sv[0], &tid, sizeof tid) == sizeof tid && tid > 0,
+	      "child handed over its listener and thread id");
+	for (int i = 0; i < rounds && listener >= 0 && !bad; i++) {
+		struct pollfd pfd = { .fd = listener, .events = POLLIN };
+		int rc = 0, e = -1;
+		bool interrupt = i % 3 != 2;
+
+		if (write(sv[0], "x", 1) != 1 || poll(&pfd, 1, 5000) != 1 ||
+		    !(pfd.revents & POLLIN)) {
+			bad = 1; /* the supervisor's poll: a notification is pending */
+			break;
+		}
+		if (interrupt)
+			syscall(SYS_tgkill, pid, tid, SIGUSR1);
+		if (interrupt && i % 2 == 0) {
+			if (read(sv[0], &e, sizeof e) != sizeof e || e != EINTR) {
+				bad = 2;
+				break;
+			}
+		}
+		double ms = timed_serve(listener, &d, &rc);
+		if (ms > worst)
+			worst = ms;
+		if (rc != 0 || ms > 100) {
+			fprintf(stderr, "round %d: serve returned %d after %.1f ms\n", i, rc, ms);
+			bad = 3;
+			break;
+		}
+		if (e < 0 && read(sv[0], &e, sizeof e) != sizeof e) {
+			bad = 4;
+			break;
+		}
+		eperm += e == EPERM;
+		eintr += e == EINTR;
+		if (e != EPERM && e != EINTR) {
+			bad = 5;
+			break;
+		}
+	}
+	close(sv[0]); /* the thread reads EOF and the child exits */
+	int st = -1, gone = 0;
+	if (listener >= 0) {
+		serve_child(pid, listener, &d, &gone);
+		close(listener);
+	} else {
+		waitpid(pid, &st, 0);
+	}
+	sigaction(SIGALRM, &old_sa, NULL);
+
+	CHECK(bad == 0, "serve never blocked nor failed on withdrawn notifications (code %d; "
+			"worst %.1f ms; %d EPERM, %d EINTR)",
+	      bad, worst, eperm, eintr);
+	CHECK(eintr >= rounds / 3 && eperm >= rounds / 3,
+	      "both withdrawn and served calls were seen (%d EINTR, %d EPERM)", eintr, eperm);
+	CHECK(denied_count(&d, "mount") == (uint64_t)eperm,
+	      "only served calls are counted (%llu counted, %d served)",
+	      (unsigned long long)denied_count(&d, "mount"), eperm);
 	seccomp_prog_free(&cur_prog);
 }
 
@@ -645,11 +1196,14 @@ static void test_caps(void)
 
 int main(void)
 {
+	sx_setup();
 	test_errno_mode();
 	test_policy();
 	test_names();
 	test_notify_mode();
+	test_notify_withdrawn();
 	test_landlock();
 	test_caps();
+	sx_cleanup();
 	return check_done();
 }
