@@ -230,6 +230,10 @@ struct seccomp_prog {
 /* Supervisor, before clone: compile the policy's filter with libseccomp. */
 int seccomp_build(const struct al_policy *p, bool use_notify, struct seccomp_prog *out,
 		  al_error *err);
+/* Always with libseccomp (seccomp_build copies the build-time compile of
+ * the default filter when the policy adds or removes no syscall). */
+int seccomp_compile(const struct al_policy *p, bool use_notify, struct seccomp_prog *out,
+		    al_error *err);
 void seccomp_prog_free(struct seccomp_prog *prog);
 /* Child, last step before it serves execs: install. *listener is the notify fd
  * (or -1). Needs no_new_privs. */

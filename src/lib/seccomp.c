@@ -601,8 +601,38 @@ static int check_policy(const struct al_policy *p, al_error *err)
 	return 0;
 }
 
+#ifndef AIRLOCK_SECCOMP_GEN
+#include "seccomp_default.h"
+
+/* The default policy's filter, compiled at build time (seccomp_gen). */
+static int copy_default(bool use_notify, struct seccomp_prog *out, al_error *err)
+{
+	const struct sock_filter *src = use_notify ? seccomp_default_notify : seccomp_default_errno;
+	size_t len = use_notify ? sizeof seccomp_default_notify / sizeof *src
+				: sizeof seccomp_default_errno / sizeof *src;
+	out->insns = malloc(len * sizeof *src);
+	if (!out->insns)
+		return al_err(err, ENOMEM, "out of memory");
+	memcpy(out->insns, src, len * sizeof *src);
+	out->len = (unsigned short)len;
+	out->notify = use_notify;
+	return 0;
+}
+#endif
+
 int seccomp_build(const struct al_policy *p, bool use_notify, struct seccomp_prog *out,
 		  al_error *err)
+{
+	memset(out, 0, sizeof *out);
+#ifndef AIRLOCK_SECCOMP_GEN
+	if (p->syscalls_deny.n == 0 && p->syscalls_allow.n == 0)
+		return copy_default(use_notify, out, err);
+#endif
+	return seccomp_compile(p, use_notify, out, err);
+}
+
+int seccomp_compile(const struct al_policy *p, bool use_notify, struct seccomp_prog *out,
+		    al_error *err)
 {
 	struct filter f = { 0 };
 	int rc;

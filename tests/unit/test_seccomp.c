@@ -1194,8 +1194,30 @@ static void test_caps(void)
 	CHECK(r == 0, "caps_drop_all works with an empty effective set (code %d)", r);
 }
 
+/* The build-time copy of the default filter must be exactly what libseccomp
+ * compiles now, in both modes: a stale copy would silently weaken or change
+ * the filter. */
+static void test_precompiled_default(void)
+{
+	for (int notify = 0; notify < 2; notify++) {
+		struct al_policy p = { 0 };
+		struct seccomp_prog pre, fresh;
+		al_error err;
+		al_error_clear(&err);
+		int r1 = seccomp_build(&p, notify, &pre, &err);
+		int r2 = seccomp_compile(&p, notify, &fresh, &err);
+		CHECK(r1 == 0 && r2 == 0 && pre.len == fresh.len && pre.notify == fresh.notify &&
+		      memcmp(pre.insns, fresh.insns, pre.len * sizeof *pre.insns) == 0,
+		      "precompiled default filter (notify=%d, %u insns) equals a fresh compile (%u)",
+		      notify, pre.len, fresh.len);
+		seccomp_prog_free(&pre);
+		seccomp_prog_free(&fresh);
+	}
+}
+
 int main(void)
 {
+	test_precompiled_default();
 	sx_setup();
 	test_errno_mode();
 	test_policy();
