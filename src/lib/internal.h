@@ -197,6 +197,9 @@ int mounts_open_sources(const struct al_policy *p, struct mount_sources *src,
 			const struct mount_sources *expect, al_error *err);
 void mounts_close_sources(struct mount_sources *src); /* closes the fds, keeps the ids */
 void mounts_forget_fds(struct mount_sources *src);    /* fds already closed elsewhere */
+/* gitignore-style deny pattern against a path relative to the mounted tree
+ * (rel) whose last component is base. Pure; fuzzed (fuzz/fuzz_deny.c). */
+bool deny_pattern_matches(const char *pat, const char *rel, const char *base, bool is_dir);
 /* In the child: build the new root, mount /proc (must be in the new pid ns),
  * pivot_root into it and drop the old root. */
 int mounts_setup(const struct al_policy *p, const struct mount_sources *src, al_error *err);

@@ -482,7 +482,7 @@ static bool glob_path(const char *q, const char *rel)
 	return fnmatch(one, rel, FNM_PATHNAME) == 0 || fnmatch(any, rel, 0) == 0;
 }
 
-static bool pattern_matches(const char *pat, const char *rel, const char *base, bool is_dir)
+bool deny_pattern_matches(const char *pat, const char *rel, const char *base, bool is_dir)
 {
 	char buf[PATH_MAX];
 	size_t len = strlen(pat);
@@ -509,10 +509,10 @@ static bool pattern_matches(const char *pat, const char *rel, const char *base, 
 static bool denied(struct deny_walk *w, const char *rel, const char *base, bool is_dir)
 {
 	for (size_t i = 0; i < w->p->deny.n; i++)
-		if (pattern_matches(w->p->deny.v[i], rel, base, is_dir))
+		if (deny_pattern_matches(w->p->deny.v[i], rel, base, is_dir))
 			return true;
 	for (size_t i = 0; i < w->extra.n; i++)
-		if (pattern_matches(w->extra.v[i], rel, base, is_dir))
+		if (deny_pattern_matches(w->extra.v[i], rel, base, is_dir))
 			return true;
 	return false;
 }
