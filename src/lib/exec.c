@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/timerfd.h>
@@ -250,10 +252,30 @@ static void on_output(struct exec_loop *L, struct relay *r)
 		cap_output(L);
 }
 
+/* write() to a closed pipe raises SIGPIPE, which would kill a program that
+ * embeds the library and never asked for it: block it around the write and
+ * consume any that was raised for this thread. */
+static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
+{
+	sigset_t pipe_set, old;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	ssize_t n = write(fd, buf, len);
+	int saved = errno;
+	if (n < 0 && errno == EPIPE) {
+		struct timespec zero = { 0 };
+		sigtimedwait(&pipe_set, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return n;
+}
+
 static void on_writable(struct relay *r)
 {
 	size_t chunk = r->len - r->off < RELAY_CHUNK ? r->len - r->off : RELAY_CHUNK;
-	ssize_t n = write(r->dst, r->buf + r->off, chunk);
+	ssize_t n = write_nosigpipe(r->dst, r->buf + r->off, chunk);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) { /* the reader is gone: discard from now on */

@@ -61,6 +61,18 @@ int main(void)
 	r = run(sb, status, out, sizeof out, &res, &err);
 	CHECK(r == 0 && res.exit_code == 7 && res.reason == AL_EXIT_EXITED, "exit status of a later exec");
 
+	/* a caller whose reader went away: the library must not die of SIGPIPE */
+	int gone[2];
+	if (pipe(gone) == 0) {
+		close(gone[0]);
+		char *chatty[] = { (char *)"sh", (char *)"-c", (char *)"echo lost; exit 3", NULL };
+		al_exec ex = { .argv = chatty, .stdin_fd = -1, .stdout_fd = gone[1], .stderr_fd = -1 };
+		r = al_sandbox_exec(sb, &ex, &res, &err);
+		close(gone[1]);
+		CHECK(r == 0 && res.exit_code == 3, "output to a closed pipe is dropped, no SIGPIPE (status %d)",
+		      res.exit_code);
+	}
+
 	al_sandbox_destroy(sb);
 	al_policy_free(p);
 	return check_done();
