@@ -111,6 +111,7 @@ typedef struct al_result {
 	uint64_t peak_memory_bytes;	/* 0 = unknown */
 	uint64_t peak_pids;		/* 0 = unknown */
 	uint64_t output_bytes;
+	bool output_dropped;		/* interrupted while the reader still had output to take */
 	bool oom_kill;			/* some process of the run was killed for memory */
 	uint64_t denied_total;
 	size_t n_denied;

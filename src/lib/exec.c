@@ -13,7 +13,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/timerfd.h>
 
@@ -115,7 +117,6 @@ static int make_payload(const al_exec *ex, const struct al_strlist *env, int *ar
  * is written only when the caller's fd reports room, so a reader that stops
  * reading cannot stall the timeout or the seccomp listener. */
 #define RELAY_CHUNK 4096 /* at most PIPE_BUF once POLLOUT is seen: no blocking */
-#define DRAIN_MS 2000	 /* after the command has ended, how long output may still flow */
 
 struct relay {
 	int src;		/* read end of the command's pipe, -1 when closed */
@@ -133,6 +134,7 @@ struct exec_loop {
 	int memwatch;	/* periodic timer of the RSS watchdog, or -1 */
 	uint64_t memwatch_peak;
 	int kill_phase; /* 0 running, 1 TERM sent, 2 KILL sent, 3 init killed */
+	int interrupts; /* forwarded so far: the next one escalates */
 	bool exited, output_capped, memwatch_killed, draining;
 	int status, exec_errno;
 	uint64_t utime_us, stime_us, maxrss_kb;
@@ -176,6 +178,8 @@ static void escalate(struct exec_loop *L)
 static void drop_output(struct exec_loop *L)
 {
 	for (int i = 0; i < 2; i++) {
+		if (L->out[i].src >= 0 || L->out[i].len > L->out[i].off)
+			L->res->output_dropped = true;
 		if (L->out[i].src >= 0)
 			close(L->out[i].src);
 		L->out[i].src = -1;
@@ -187,12 +191,6 @@ static void on_timer(struct exec_loop *L)
 {
 	uint64_t ticks;
 	(void)!read(L->timer, &ticks, sizeof ticks);
-	if (L->draining) {
-		/* the command is gone; a reader that will not take the rest
-		 * does not get to hold the supervisor */
-		drop_output(L);
-		return;
-	}
 	if (L->kill_phase == 0 && !L->output_capped)
 		L->res->reason = AL_EXIT_TIMEOUT;
 	escalate(L);
@@ -204,12 +202,21 @@ static void on_interrupt(struct exec_loop *L)
 	(void)!read(L->sb->intr_fd, &n, sizeof n);
 	int sig = L->sb->intr_signo ? L->sb->intr_signo : SIGTERM;
 	L->sb->intr_signo = 0;
-	if (L->kill_phase == 0 && L->res->reason != AL_EXIT_TIMEOUT && n == 1 && sig != SIGKILL) {
+	if (L->draining) { /* the command is gone: stop waiting for the reader */
+		drop_output(L);
+		return;
+	}
+	if (sig == SIGKILL) {
+		L->kill_phase = L->kill_phase < 1 ? 1 : L->kill_phase;
+		escalate(L); /* straight to KILL */
+		return;
+	}
+	if (L->interrupts++ == 0 && n == 1 && L->kill_phase == 0) {
 		/* First interrupt: pass it on, as a shell would to its foreground job. */
 		send_signal(L->sb, sig, SCOPE_GROUP);
 		return;
 	}
-	escalate(L);
+	escalate(L); /* the command ignored it: TERM all, grace, KILL */
 }
 
 static void cap_output(struct exec_loop *L)
@@ -272,7 +279,7 @@ static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
 	return n;
 }
 
-static void on_writable(struct relay *r)
+static void on_writable(struct exec_loop *L, struct relay *r)
 {
 	size_t chunk = r->len - r->off < RELAY_CHUNK ? r->len - r->off : RELAY_CHUNK;
 	ssize_t n = write_nosigpipe(r->dst, r->buf + r->off, chunk);
@@ -309,19 +316,32 @@ static void on_control(struct exec_loop *L)
 		L->maxrss_kb = m.maxrss_kb;
 	}
 	if (L->exited && !L->draining) {
-		/* the wall clock no longer applies; what output is left gets a
-		 * short deadline of its own */
+		/* The wall clock no longer applies: what output is left goes to
+		 * the reader at its own pace, as with any program writing to a
+		 * pipe; an interrupt drops it. */
 		L->draining = true;
-		arm(L->timer, DRAIN_MS);
+		struct itimerspec off = { 0 };
+		timerfd_settime(L->timer, 0, &off, NULL);
 	}
 }
 
 static void on_memwatch(struct exec_loop *L)
 {
-	uint64_t ticks, bytes;
+	uint64_t ticks, bytes, t0 = al_now_us();
 	(void)!read(L->memwatch, &ticks, sizeof ticks);
 	if (memwatch_sample(L->sb->init_pid, L->sb->idm.host_uid, &bytes) < 0)
 		return;
+	/* On a host with thousands of processes a sweep is slow: sample less
+	 * often rather than starve the relay, listener and timer. */
+	uint64_t took_ms = (al_now_us() - t0) / 1000;
+	if (took_ms * 4 > MEMWATCH_INTERVAL_MS) {
+		long every = (long)(took_ms * 4 < 1000 ? took_ms * 4 : 1000);
+		struct itimerspec it = { .it_value = { .tv_nsec = every * 1000000L % 1000000000L,
+						       .tv_sec = every / 1000 },
+					 .it_interval = { .tv_nsec = every * 1000000L % 1000000000L,
+							  .tv_sec = every / 1000 } };
+		timerfd_settime(L->memwatch, 0, &it, NULL);
+	}
 	if (bytes > L->memwatch_peak)
 		L->memwatch_peak = bytes;
 	if (bytes > L->sb->pol.memory_bytes && !L->memwatch_killed) {
@@ -386,8 +406,8 @@ static int run_loop(struct exec_loop *L)
 			case W_MEMWATCH: on_memwatch(L); break;
 			case W_OUT0: on_output(L, &L->out[0]); break;
 			case W_OUT1: on_output(L, &L->out[1]); break;
-			case W_DST0: on_writable(&L->out[0]); break;
-			case W_DST1: on_writable(&L->out[1]); break;
+			case W_DST0: on_writable(L, &L->out[0]); break;
+			case W_DST1: on_writable(L, &L->out[1]); break;
 			}
 		}
 	}
@@ -455,17 +475,33 @@ static int open_null(int flags)
 	return open("/dev/null", flags | O_CLOEXEC);
 }
 
-/* The command's stdin: the caller's, opened again read-only, so a command
- * cannot write through it (a terminal or file is often open read-write) past
- * the output gate. An fd that cannot be reopened (a socket) is not passed. */
+/* The command's stdin must not be a way to write back to the caller past the
+ * output gate (a terminal or file is often open read-write). Read-only fds
+ * are passed as they are; others are opened again read-only at the same
+ * offset; a socket (socketpair stdio, as libuv makes) is passed with its
+ * write direction shut. Anything else becomes /dev/null. */
 static int reopen_stdin(int fd)
 {
 	if (fd < 0)
 		return open_null(O_RDONLY);
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && (fl & O_ACCMODE) == O_RDONLY)
+		return fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	char path[32];
 	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 	int r = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	return r >= 0 ? r : open_null(O_RDONLY);
+	if (r >= 0) {
+		off_t pos = lseek(fd, 0, SEEK_CUR);
+		if (pos > 0)
+			lseek(r, pos, SEEK_SET);
+		return r;
+	}
+	int type = 0;
+	socklen_t len = sizeof type;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+	    shutdown(fd, SHUT_WR) == 0)
+		return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	return open_null(O_RDONLY);
 }
 
 static void drain_interrupts(struct al_sandbox *sb)
@@ -498,9 +534,8 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 		return al_err(err, EINVAL, "no command given");
 	if (sb->sock < 0)
 		return al_err(err, EPIPE, "the sandbox is no longer running");
-	if (sb->busy)
+	if (atomic_exchange(&sb->busy, true))
 		return al_err(err, EBUSY, "a command is already running in this sandbox");
-	sb->busy = true;
 	uint64_t t0 = al_now_us();
 	memset(&sb->den, 0, sizeof sb->den);
 	drain_interrupts(sb);
@@ -560,12 +595,11 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 		sandbox_kill_init(sb);
 		goto out;
 	}
-	finish_result(&L, t0);
 	if (L.exec_errno == EBUSY) {
 		al_err(err, EBUSY, "a command is already running in this sandbox");
-		res->exit_code = 125;
 		goto out;
 	}
+	finish_result(&L, t0);
 	if (L.exec_errno) {
 		al_err(err, L.exec_errno, "cannot execute '%s': %s", ex->argv[0], res->exec_error);
 		err->exit_code = res->exit_code;
@@ -584,7 +618,7 @@ out:
 	if (L.memwatch >= 0)
 		close(L.memwatch);
 	al_strlist_clear(&env);
-	sb->busy = false;
+	atomic_store(&sb->busy, false);
 	return rc;
 }
 

@@ -45,20 +45,26 @@ static bool read_status(int proc_fd, const char *pid, struct proc_row *row)
 	return ppid >= 0;
 }
 
+static int by_pid(const void *a, const void *b)
+{
+	pid_t x = ((const struct proc_row *)a)->pid, y = ((const struct proc_row *)b)->pid;
+	return (x > y) - (x < y);
+}
+
 static bool descends_from(const struct proc_row *rows, size_t n, size_t i, pid_t init_pid)
 {
 	/* Orphans re-parent to the sandbox's init, so every process of the
-	 * sandbox has it as an ancestor; the depth bound stops at loops. */
+	 * sandbox has it as an ancestor; the depth bound stops at loops
+	 * (a pid reused between two reads of one sweep). */
 	pid_t p = rows[i].ppid;
 	for (int depth = 0; depth < 4096 && p > 1; depth++) {
 		if (p == init_pid)
 			return true;
-		size_t k = 0;
-		while (k < n && rows[k].pid != p)
-			k++;
-		if (k == n)
+		struct proc_row key = { .pid = p };
+		const struct proc_row *up = bsearch(&key, rows, n, sizeof *rows, by_pid);
+		if (!up)
 			return false;
-		p = rows[k].ppid;
+		p = up->ppid;
 	}
 	return false;
 }
@@ -90,6 +96,7 @@ int memwatch_sample(pid_t init_pid, uid_t host_uid, uint64_t *bytes)
 			n++;
 	}
 	closedir(d);
+	qsort(rows, n, sizeof *rows, by_pid);
 	uint64_t kb = 0;
 	for (size_t i = 0; i < n; i++)
 		if (rows[i].pid == init_pid || descends_from(rows, n, i, init_pid))

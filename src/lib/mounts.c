@@ -205,11 +205,11 @@ static int make_mountpoint_for(int fd, const char *dst, al_error *err)
 
 /* ---- supervisor side ---------------------------------------------------- */
 
-static int open_source(const char *path, const char *field, struct source_id *id,
+static int open_source(const char *path, const char *field, int flags, struct source_id *id,
 		       const struct source_id *expect, al_error *err)
 {
 	struct stat st;
-	int fd = open(path, O_PATH | O_CLOEXEC);
+	int fd = open(path, O_PATH | O_CLOEXEC | flags);
 	if (fd < 0)
 		return al_errno(err, "%s: %s", field, path);
 	if (fstat(fd, &st) < 0) {
@@ -234,15 +234,43 @@ static bool path_within(const char *inner, const char *outer)
 	return strncmp(inner, outer, n) == 0 && (inner[n] == '/' || inner[n] == '\0');
 }
 
-/* A source inside a tree the command may write could be replaced by a
- * symlink in one run and so redirect the next run's mount to any host
+/* Does any prefix of `path` (made absolute, not resolved) resolve into the
+ * tree `w`? Checking every prefix, not just the end, catches a symlink
+ * inside the writable tree that points outside it. */
+static bool reached_through(const char *path, const char *w)
+{
+	char abs[PATH_MAX], real[PATH_MAX];
+	if (path[0] == '/')
+		snprintf(abs, sizeof abs, "%s", path);
+	else if (!getcwd(abs, sizeof abs) ||
+		 snprintf(abs + strlen(abs), sizeof abs - strlen(abs), "/%s", path) < 0)
+		return true; /* cannot tell: refuse */
+	for (char *c = abs + 1;; c++) {
+		if (*c != '/' && *c != '\0')
+			continue;
+		char saved = *c;
+		*c = '\0';
+		bool inside = realpath(abs, real) && path_within(real, w);
+		*c = saved;
+		if (inside)
+			return true;
+		if (!saved)
+			return false;
+	}
+}
+
+/* A source reached through a tree the command may write could be replaced
+ * by a symlink in one run and so redirect the next run's mount to any host
  * directory the caller can open. Refuse the combination. */
 static int check_nesting(const struct al_policy *p, al_error *err)
 {
-	const char *paths[AL_MAX_MOUNTS + 1];
-	bool writable[AL_MAX_MOUNTS + 1];
-	char real[AL_MAX_MOUNTS + 1][PATH_MAX];
+	const char *paths[AL_MAX_MOUNTS + 2];
+	bool writable[AL_MAX_MOUNTS + 2];
 	size_t n = 0;
+	if (p->root) {
+		paths[n] = p->root;
+		writable[n++] = false;
+	}
 	if (p->workspace) {
 		paths[n] = p->workspace;
 		writable[n++] = p->workspace_writable;
@@ -251,16 +279,19 @@ static int check_nesting(const struct al_policy *p, al_error *err)
 		paths[n] = p->mounts[i].source;
 		writable[n++] = p->mounts[i].writable;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!realpath(paths[i], real[i]))
-			return al_errno(err, "resolving %s", paths[i]);
-	for (size_t w = 0; w < n; w++)
-		for (size_t s = 0; writable[w] && s < n; s++)
-			if (s != w && path_within(real[s], real[w]))
+	for (size_t w = 0; w < n; w++) {
+		char wreal[PATH_MAX];
+		if (!writable[w])
+			continue;
+		if (!realpath(paths[w], wreal))
+			return al_errno(err, "resolving %s", paths[w]);
+		for (size_t s = 0; s < n; s++)
+			if (s != w && reached_through(paths[s], wreal))
 				return al_err(err, EINVAL,
 					      "%s lies inside %s, which the sandbox may write: a run "
 					      "could swap it for a symlink to redirect the next run's "
 					      "mount; mount it from outside that tree", paths[s], paths[w]);
+	}
 	return 0;
 }
 
@@ -274,19 +305,20 @@ int mounts_open_sources(const struct al_policy *p, struct mount_sources *src,
 		return al_err(err, E2BIG, "filesystem.mounts: at most %d", AL_MAX_MOUNTS);
 	if (!expect && check_nesting(p, err) < 0)
 		return al_error_wrap(err, "filesystem");
-	src->root_fd = open_source(p->root ? p->root : "/", "filesystem.root", &src->root_id,
+	src->root_fd = open_source(p->root ? p->root : "/", "filesystem.root", O_DIRECTORY, &src->root_id,
 				   expect ? &expect->root_id : NULL, err);
 	if (src->root_fd < 0)
 		return -1;
 	if (p->workspace) {
-		src->workspace_fd = open_source(p->workspace, "filesystem.workspace", &src->workspace_id,
+		src->workspace_fd = open_source(p->workspace, "filesystem.workspace", O_DIRECTORY,
+						&src->workspace_id,
 						expect ? &expect->workspace_id : NULL, err);
 		if (src->workspace_fd < 0)
 			goto fail;
 	}
 	for (src->n = 0; src->n < p->n_mounts; src->n++) {
 		size_t i = src->n;
-		src->mount_fds[i] = open_source(p->mounts[i].source, "filesystem.mounts",
+		src->mount_fds[i] = open_source(p->mounts[i].source, "filesystem.mounts", 0,
 						&src->mount_ids[i], expect ? &expect->mount_ids[i] : NULL,
 						err);
 		if (src->mount_fds[i] < 0)
@@ -319,7 +351,7 @@ void mounts_forget_fds(struct mount_sources *src)
 
 /* ---- child side: the steps of the new root ----------------------------- */
 
-static int bind_root_entry(int root_fd, const char *name, al_error *err)
+static int bind_root_entry(int root_fd, const char *name, bool host_system, al_error *err)
 {
 	struct stat st;
 	char dst[PATH_MAX];
@@ -346,7 +378,9 @@ static int bind_root_entry(int root_fd, const char *name, al_error *err)
 		return -1;
 	if (bind_fd(fd, dst, MS_RDONLY | MS_NOSUID | MS_NODEV, err) == 0)
 		return 0;
-	if (err->code != EINVAL)
+	/* Only for the host's own system directories: an image root's
+	 * submounts are not airlock's to expose. */
+	if (err->code != EINVAL || !host_system)
 		return -1;
 	return bind_fd_recursive_ro(fd, dst, err);
 }
@@ -363,7 +397,7 @@ static int bind_system_dirs(const struct al_policy *p, int root_fd, al_error *er
 {
 	if (!p->root) {
 		for (size_t i = 0; i < ARRAY_SIZE(host_system_dirs); i++)
-			if (bind_root_entry(root_fd, host_system_dirs[i], err) < 0)
+			if (bind_root_entry(root_fd, host_system_dirs[i], true, err) < 0)
 				return -1;
 		return 0;
 	}
@@ -378,7 +412,7 @@ static int bind_system_dirs(const struct al_policy *p, int root_fd, al_error *er
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
 		    in_list(de->d_name, image_skip, ARRAY_SIZE(image_skip)))
 			continue;
-		r = bind_root_entry(root_fd, de->d_name, err);
+		r = bind_root_entry(root_fd, de->d_name, false, err);
 	}
 	closedir(d);
 	return r;
@@ -495,14 +529,19 @@ bool deny_pattern_matches(const char *pat, const char *rel, const char *base, bo
 		buf[--len] = '\0';
 	}
 	const char *q = buf;
-	while (strncmp(q, "**/", 3) == 0)
-		q += 3;
 	if (q[0] == '~' && q[1] == '/') /* "~/.ssh": the home-relative form */
 		q += 2;
-	if (!strchr(q, '/'))
-		return fnmatch(q, base, 0) == 0;
-	if (q[0] == '/')
+	bool rooted = q[0] == '/';
+	if (rooted)
 		q++;
+	/* a leading "**" + "/" matches at any depth, the top included */
+	bool any_depth = false;
+	while (strncmp(q, "**/", 3) == 0) {
+		q += 3;
+		any_depth = true;
+	}
+	if (!strchr(q, '/') && (!rooted || any_depth))
+		return fnmatch(q, base, 0) == 0;
 	return glob_path(q, rel);
 }
 
@@ -582,7 +621,9 @@ static int read_aiignore(struct deny_walk *w, const char *dir, const char *rel)
 	snprintf(path, sizeof path, "%s/.aiignore", dir);
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		if (errno == ENOENT)
+		/* absent; or in a directory the sandbox cannot search, where
+		 * nothing is reachable for it anyway */
+		if (errno == ENOENT || (errno == EACCES && access(dir, X_OK) < 0))
 			return 0;
 		/* a link or something unreadable where .aiignore should be:
 		 * we cannot know what it meant to hide */
@@ -610,9 +651,19 @@ static int read_aiignore(struct deny_walk *w, const char *dir, const char *rel)
 		const char *body = line[0] == '/' ? line + 1 : line;
 		const char *slash = strchr(line, '/');
 		bool anchored = slash && slash[1] != '\0';
-		if (anchored && *rel)
-			snprintf(pat, sizeof pat, "/%s/%s", rel, body);
-		else
+		if (anchored && *rel) {
+			/* the directory's own name is literal: escape what
+			 * fnmatch would read as a glob ("build[1]") */
+			char esc[PATH_MAX];
+			size_t j = 0;
+			for (const char *c = rel; *c && j < sizeof esc - 2; c++) {
+				if (strchr("*?[]\\", *c))
+					esc[j++] = '\\';
+				esc[j++] = *c;
+			}
+			esc[j] = '\0';
+			snprintf(pat, sizeof pat, "/%s/%s", esc, body);
+		} else
 			snprintf(pat, sizeof pat, "%s", line);
 		if (al_strlist_add(&w->extra, pat) < 0)
 			return al_err(w->err, ENOMEM, "out of memory");

@@ -147,10 +147,12 @@ static int wait_ready(struct al_sandbox *sb, al_error *err)
 	/* Bounded, and interruptible: a setup that hangs (a hostile tree, a
 	 * stuck filesystem) must not hold the caller. */
 	struct pollfd pf[2] = { { .fd = sb->sock, .events = POLLIN }, { .fd = sb->intr_fd, .events = POLLIN } };
+	uint64_t deadline = al_now_us() + CREATE_DEADLINE_MS * 1000ull;
 	int r;
-	do
-		r = poll(pf, 2, CREATE_DEADLINE_MS);
-	while (r < 0 && errno == EINTR);
+	do {
+		uint64_t now = al_now_us();
+		r = poll(pf, 2, now >= deadline ? 0 : (int)((deadline - now) / 1000));
+	} while (r < 0 && errno == EINTR);
 	if (r == 0)
 		return al_err(err, ETIMEDOUT, "sandbox setup did not finish within %d s", CREATE_DEADLINE_MS / 1000);
 	if (r < 0)
@@ -347,10 +349,11 @@ AL_API void al_sandbox_destroy(al_sandbox *sb)
 		/* Killing a pid namespace's init kills every process in it. */
 		sandbox_kill_init(sb);
 		siginfo_t si;
+		int r = -1;
 		if (sb->pidfd >= 0)
-			while (waitid(P_PIDFD, (id_t)sb->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+			while ((r = waitid(P_PIDFD, (id_t)sb->pidfd, &si, WEXITED)) < 0 && errno == EINTR)
 				;
-		else
+		if (r < 0 && (sb->pidfd < 0 || errno == EINVAL)) /* P_PIDFD: Linux 5.4 */
 			while (waitpid(sb->init_pid, NULL, 0) < 0 && errno == EINTR)
 				;
 	}

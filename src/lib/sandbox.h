@@ -7,6 +7,7 @@
 #include "proto.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 
 struct al_sandbox {
 	struct al_policy pol;
@@ -21,7 +22,7 @@ struct al_sandbox {
 
 	pid_t init_pid; /* host pid of the sandbox's init */
 	int pidfd;	/* of init: signals never reach a recycled pid */
-	bool busy;	/* one exec at a time */
+	atomic_bool busy; /* one exec at a time */
 	int sock;	/* control socket to init */
 	int listener;	/* seccomp user-notification fd, or -1 */
 	int intr_fd;	/* eventfd: al_sandbox_interrupt() wakes the exec loop */

@@ -10,6 +10,17 @@ expect "unknown option exits 125" "$(rc --frob -- true)" 125
 expect "the command's status passes through" "$(rc -- sh -c 'exit 3')" 3
 expect "stdout passes through" "$(run -- echo hello)" hello
 expect "stdin passes through" "$(echo 'print(2+2)' | run -- python3 -)" 4
+printf 'l1\nl2\nl3\n' > "$TMP/lines"
+expect "stdin keeps the caller's file offset" "$({ read -r _; run -- cat; } < "$TMP/lines" | tr '\n' ' ')" "l2 l3 "
+: > "$TMP/rw-stdin"
+run -- sh -c 'printf LEAK >&0' 0<>"$TMP/rw-stdin" >/dev/null 2>&1
+expect "a read-write stdin cannot be written through" "$(cat "$TMP/rw-stdin")" ""
+expect "stdin as a socket (libuv-style stdio) still reads" "$(python3 -c '
+import socket, subprocess, sys
+a, b = socket.socketpair()
+a.sendall(b"via-socket\n"); a.shutdown(socket.SHUT_WR)
+print(subprocess.run([sys.argv[1], "run", "--", "cat"], stdin=b, capture_output=True).stdout.decode().strip())' "$AIRLOCK")" via-socket
+expect "slow readers get all the output" "$(run -- seq 1 20000 | (sleep 1; wc -c))" 108894
 expect "command not found exits 127" "$(rc -- /nonexistent/cmd)" 127
 expect "not found via PATH exits 127" "$(rc -- no-such-command-xyz)" 127
 printf 'echo hi\n' > "$TMP/noexec.sh"; chmod 644 "$TMP/noexec.sh"

@@ -79,6 +79,14 @@ echo 'cfg/**/secrets.yaml' > "$TMP/gi/.aiignore"; echo '/private.txt' > "$TMP/gi
 chmod -R a+rwX "$TMP/gi"
 expect "'**' matches across directories" "$(run --workspace "$TMP/gi:ro" -- sh -c 'cat /workspace/cfg/a/b/secrets.yaml /workspace/cfg/secrets.yaml' | tr -d '\n')" ""
 expect "an anchored pattern is relative to its .aiignore" "$(run --workspace "$TMP/gi:ro" -- sh -c 'cat /workspace/sub/private.txt; cat /workspace/private.txt')" p
+mkdir -p "$TMP/gi/build[1]" && echo g > "$TMP/gi/build[1]/secret.txt" && echo '/secret.txt' > "$TMP/gi/build[1]/.aiignore"
+echo t > "$TMP/gi/top-secret" && echo '/**/top-secret' >> "$TMP/gi/.aiignore"
+chmod -R a+rwX "$TMP/gi"
+expect "an anchored pattern under a directory named like a glob ('build[1]')" "$(run --workspace "$TMP/gi:ro" -- cat '/workspace/build[1]/secret.txt')" ""
+expect "'/**/name' hides the name at the top too" "$(run --workspace "$TMP/gi:ro" -- cat /workspace/top-secret)" ""
+# a mount source reached through a symlink inside a writable tree
+mkdir -p "$TMP/lk2/ws" "$TMP/lk2/other" && ln -s ../other "$TMP/lk2/ws/lnk" && chmod -R a+rwX "$TMP/lk2"
+expect "a mount source reached through a link in a writable tree is refused" "$(rc --workspace "$TMP/lk2/ws:rw" --mount "$TMP/lk2/ws/lnk:/data" -- true)" 125
 # live host sockets in a mounted tree are hidden (a channel to a host service)
 mkdir -p "$TMP/sock" && python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$TMP/sock/svc.sock"
 chmod -R a+rwX "$TMP/sock"
