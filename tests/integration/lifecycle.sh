@@ -25,6 +25,33 @@ kill -TERM $sup
 wait $sup
 expect "SIGTERM to the supervisor stops the command (143)" "$?" 143
 
+# an interrupt the command ignores is escalated by the next one
+"$AIRLOCK" run -- sh -c 'trap "" INT TERM HUP QUIT; sleep 88887; echo survived' > "$TMP/esc.out" &
+sup=$!
+for _ in $(seq 50); do pgrep -f 'sleep 88887' >/dev/null && break; sleep 0.1; done
+kill -INT $sup; sleep 0.2; kill -INT $sup
+t0=$(date +%s%N); wait $sup; code=$?; ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "a second interrupt ends a command that ignores signals (exit $code after $ms ms)" test "$code" -ge 128 -a "$ms" -lt 5000
+expect "... before it could finish" "$(cat "$TMP/esc.out")" ""
+
+# init holds none of the fds its supervisor inherited
+if [ $IS_ROOT -eq 1 ]; then
+	echo marker > "$TMP/inherited-marker"
+	exec 7<"$TMP/inherited-marker"
+	"$AIRLOCK" run -- sleep 88886 &
+	sup=$!
+	for _ in $(seq 50); do pgrep -f 'sleep 88886' >/dev/null && break; sleep 0.1; done
+	init=$(pgrep -P $sup | head -1)
+	fds=$(ls -l /proc/$init/fd 2>/dev/null | grep -c -- '->')
+	leaked=$(ls -l /proc/$init/fd 2>/dev/null | grep -c inherited-marker)
+	kill -TERM $sup; wait $sup 2>/dev/null
+	exec 7<&-
+	expect "init does not hold the supervisor's inherited fds" "$leaked" 0
+	check "init holds only stdio (/dev/null), its socket and its signalfd ($fds fds)" test "$fds" -le 6
+else
+	skip "init's fd table is only readable as root (it is not dumpable)"
+fi
+
 for i in $(seq 50); do "$AIRLOCK" run -- true || echo "run $i failed"; done > "$TMP/runs"
 expect "50 runs in a row succeed" "$(cat "$TMP/runs")" ""
 sleep 0.2

@@ -3,7 +3,9 @@
 #include "check.h"
 #include "airlock.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,24 @@ static int run(al_sandbox *sb, char **argv, char *out, size_t len, al_result *re
 	out[n > 0 ? n : 0] = '\0';
 	close(p[0]);
 	return r;
+}
+
+struct busy_arg {
+	al_sandbox *sb;
+	int r, code;
+};
+
+static void *slow_exec(void *p)
+{
+	struct busy_arg *a = p;
+	char *argv[] = { (char *)"sleep", (char *)"0.6", NULL };
+	al_exec ex = { .argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+	al_result res;
+	al_error err;
+	al_error_clear(&err);
+	a->r = al_sandbox_exec(a->sb, &ex, &res, &err);
+	a->code = res.exit_code;
+	return NULL;
 }
 
 int main(void)
@@ -60,6 +80,22 @@ int main(void)
 	char *status[] = { (char *)"sh", (char *)"-c", (char *)"exit 7", NULL };
 	r = run(sb, status, out, sizeof out, &res, &err);
 	CHECK(r == 0 && res.exit_code == 7 && res.reason == AL_EXIT_EXITED, "exit status of a later exec");
+
+	/* one exec at a time: a second one while the first runs gets EBUSY */
+	{
+		struct busy_arg a = { .sb = sb };
+		pthread_t t;
+		pthread_create(&t, NULL, slow_exec, &a);
+		usleep(200000);
+		char *quick[] = { (char *)"true", NULL };
+		al_exec ex = { .argv = quick, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+		al_error e2;
+		al_error_clear(&e2);
+		r = al_sandbox_exec(sb, &ex, &res, &e2);
+		pthread_join(t, NULL);
+		CHECK(r < 0 && e2.code == EBUSY, "a concurrent exec is refused with EBUSY (%s)", e2.msg);
+		CHECK(a.r == 0 && a.code == 0, "the running exec is undisturbed");
+	}
 
 	/* a caller whose reader went away: the library must not die of SIGPIPE */
 	int gone[2];
