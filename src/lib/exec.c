@@ -3,8 +3,9 @@
  * The supervisor's loop waits on the control socket (started/exited), the
  * seccomp listener (every refused syscall is counted by name and answered
  * EPERM), a timer (wall-clock limit: TERM to everything, a grace, then
- * KILL), the interrupt eventfd, and — when an output cap is set — the
- * command's stdout/stderr pipes, which it relays and counts.
+ * KILL), the interrupt eventfd, the RSS watchdog when no memory cgroup
+ * exists, and the command's stdout/stderr pipes, which it relays (counted,
+ * capped, written only when the caller's fd has room).
  */
 #include "sandbox.h"
 

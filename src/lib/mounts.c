@@ -11,10 +11,13 @@
  *                                kcore, sysrq-trigger, sys... masked or ro
  *   /sys                         an empty directory
  * Nothing of /root /home /run /var /mnt /media /srv /opt /boot is there unless
- * the policy mounts it. Host sources are opened by the supervisor (with the
- * caller's rights) and bound through /proc/self/fd, so a path swapped after
- * the check cannot redirect a bind (TOCTOU), and the child never needs to
- * traverse directories its host uid could not.
+ * the policy mounts it. Host sources are checked by the supervisor (with the
+ * caller's rights; a source reached through a writable tree is refused), then
+ * opened again by the child in its own mount namespace before it changes uid
+ * and bound through /proc/self/fd; the child's objects must be the ones the
+ * supervisor saw (device and inode), so a path swapped in between fails
+ * closed. Mounted host trees are walked for deny patterns (gitignore-style,
+ * policy and .aiignore), live sockets and FIFOs, failing closed.
  */
 #include "internal.h"
 

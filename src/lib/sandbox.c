@@ -2,9 +2,9 @@
  *
  * create: cgroups first, then one clone with all the namespaces (into the v2
  * group); the child (init.c) waits at sync 1 while we write its id maps,
- * joins its v1 groups itself, builds its filesystem while we compile the
- * seccomp filter, receives the filter at sync 1b, locks itself down and
- * reports at sync 2.
+ * joins its v1 groups itself, builds its filesystem while we prepare the
+ * seccomp filter (a build-time copy, or compiled for a custom policy),
+ * receives it at sync 1b, locks itself down and reports at sync 2.
  * Any failure on either side kills it: the command only ever starts in a
  * complete sandbox (fail closed).
  */
