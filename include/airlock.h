@@ -134,6 +134,11 @@ AL_API void al_sandbox_interrupt(al_sandbox *sb, int signo);
  * state. Always succeeds; NULL is fine. */
 AL_API void al_sandbox_destroy(al_sandbox *sb);
 
+/* The layers the host could not give this sandbox, as one line
+ * ("memory_limit (no cgroup ...; fallback: ...); cpu_limit (...)") in buf.
+ * Returns how many; 0 leaves buf "". Front ends must say this loudly. */
+AL_API int al_sandbox_unavailable(const al_sandbox *sb, char *buf, size_t len);
+
 /* Report of what was applied: the layers, and those the host could not give. */
 AL_API int al_sandbox_write_report(const al_sandbox *sb, const al_result *res,
 				   FILE *out);

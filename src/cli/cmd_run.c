@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@ static const char run_usage[] =
 	"      --setenv NAME=VALUE    set NAME inside\n"
 	"      --cwd DIR              working directory inside (default /workspace)\n"
 	"  -r, --report FILE|-        write the JSON run report (- = stderr)\n"
+	"  -q, --quiet                no warning line for layers this host cannot enforce\n"
+	"                             (they are still in the report and in airlock check)\n"
 	"\n"
 	"Command-line options override the policy file.\n";
 
@@ -56,6 +59,7 @@ static const struct option long_opts[] = {
 	{ "setenv", required_argument, NULL, 1004 },
 	{ "cwd", required_argument, NULL, 1005 },
 	{ "report", required_argument, NULL, 'r' },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -112,7 +116,7 @@ static int write_report(const char *path, const al_sandbox *sb, const al_result 
 	return r;
 }
 
-static int run_command(al_policy *p, char **cmd, const char *cwd, const char *report)
+static int run_command(al_policy *p, char **cmd, const char *cwd, const char *report, bool quiet)
 {
 	al_error err;
 	al_error_clear(&err);
@@ -126,6 +130,10 @@ static int run_command(al_policy *p, char **cmd, const char *cwd, const char *re
 		al_sandbox_destroy(sb);
 		return 128 + early_signal;
 	}
+	/* Never pretend: a layer this host cannot give is said on every run. */
+	char missing[1024];
+	if (!quiet && al_sandbox_unavailable(sb, missing, sizeof missing) > 0)
+		fprintf(stderr, "airlock: warning: not enforced on this host: %s\n", missing);
 	running = sb;
 
 	al_exec ex = { .argv = cmd, .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2, .cwd = cwd };
@@ -150,17 +158,19 @@ static int run_command(al_policy *p, char **cmd, const char *cwd, const char *re
 int cmd_run(int argc, char **argv)
 {
 	const char *policy_file = NULL, *report = NULL, *cwd = NULL;
+	bool quiet = false;
 	struct override *ov = calloc((size_t)argc + 1, sizeof *ov);
 	size_t n_ov = 0;
 	int c;
 	if (!ov)
 		return 125;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:w:m:t:e:r:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:w:m:t:e:r:qh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': policy_file = optarg; break;
 		case 'r': report = optarg; break;
 		case 1005: cwd = optarg; break;
+		case 'q': quiet = true; break;
 		case 'h': fputs(run_usage, stdout); free(ov); return 0;
 		case '?': fputs(run_usage, stderr); free(ov); return 125;
 		default: ov[n_ov++] = (struct override){ c, optarg }; break;
@@ -181,7 +191,7 @@ int cmd_run(int argc, char **argv)
 		 apply_overrides(p, ov, n_ov, &err) < 0)
 		code = cli_fail(&err);
 	else
-		code = run_command(p, argv + optind, cwd, report);
+		code = run_command(p, argv + optind, cwd, report, quiet);
 	al_policy_free(p);
 	free(ov);
 	return code;

@@ -77,3 +77,22 @@ AL_API int al_sandbox_write_report(const al_sandbox *sb, const al_result *res, F
 	fputs("}\n", out);
 	return ferror(out) ? -1 : 0;
 }
+
+AL_API int al_sandbox_unavailable(const al_sandbox *sb, char *buf, size_t len)
+{
+	int n = 0;
+	size_t used = 0;
+	if (len)
+		buf[0] = '\0';
+	for (int i = 0; i < AL_LAYER_COUNT; i++) {
+		if (sb->layers[i].state != AL_LAYER_UNAVAILABLE)
+			continue;
+		if (len > used) {
+			int w = snprintf(buf + used, len - used, "%s%s (%s)", n ? "; " : "",
+					 al_layer_name((enum al_layer)i), sb->layers[i].note);
+			used += w > 0 ? (size_t)w : 0;
+		}
+		n++;
+	}
+	return n;
+}

@@ -66,6 +66,24 @@ static void record_static_layers(struct al_sandbox *sb)
 		layer_set(ls, AL_LAYER_IDMAP, AL_LAYER_NOT_NEEDED, NULL);
 }
 
+/* The clause of the cgroup note about one controller ("memory: ..."), else
+ * the whole note. */
+static void cgroup_reason(const char *note, const char *ctl, char *out, size_t len)
+{
+	size_t n = strlen(ctl);
+	for (const char *c = note; c && *c; c = strstr(c, "; ")) {
+		if (c != note)
+			c += 2;
+		if (strncmp(c, ctl, n) == 0 && c[n] == ':') {
+			const char *end = strstr(c, "; ");
+			size_t k = end ? (size_t)(end - c) : strlen(c);
+			snprintf(out, len, "%.*s", (int)(k < len ? k : len - 1), c);
+			return;
+		}
+	}
+	snprintf(out, len, "%s", note[0] ? note : "no cgroup");
+}
+
 static void record_cgroup_layers(struct al_sandbox *sb)
 {
 	const struct al_policy *p = &sb->pol;
@@ -73,26 +91,28 @@ static void record_cgroup_layers(struct al_sandbox *sb)
 	struct al_layer_status *ls = sb->layers;
 	struct {
 		enum al_layer layer;
+		const char *ctl;
 		uint64_t want;
 		bool have;
 		const char *fallback;
 	} rows[] = {
-		{ AL_LAYER_CGROUP_MEMORY, p->memory_bytes, st->memory,
-		  "RLIMIT_AS per process and a sandbox-wide RSS watchdog (20 ms samples)" },
-		{ AL_LAYER_CGROUP_PIDS, p->pids, st->pids, "RLIMIT_NPROC in the user namespace" },
-		{ AL_LAYER_CGROUP_CPU, p->cpu_millis, st->cpu, NULL },
+		{ AL_LAYER_CGROUP_MEMORY, "memory", p->memory_bytes, st->memory,
+		  "RLIMIT_AS and an RSS watchdog" },
+		{ AL_LAYER_CGROUP_PIDS, "pids", p->pids, st->pids, "RLIMIT_NPROC" },
+		{ AL_LAYER_CGROUP_CPU, "cpu", p->cpu_millis, st->cpu, NULL },
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		char why[112];
+		cgroup_reason(st->note, rows[i].ctl, why, sizeof why);
 		if (!rows[i].want)
 			layer_set(ls, rows[i].layer, AL_LAYER_OFF, NULL);
 		else if (rows[i].have)
 			layer_set(ls, rows[i].layer, AL_LAYER_APPLIED, "cgroup %s", st->backend);
 		else if (rows[i].fallback)
-			layer_set(ls, rows[i].layer, AL_LAYER_UNAVAILABLE, "no cgroup (%s); fallback: %s",
-				  st->note, rows[i].fallback);
+			layer_set(ls, rows[i].layer, AL_LAYER_UNAVAILABLE, "%s; fallback: %s", why,
+				  rows[i].fallback);
 		else
-			layer_set(ls, rows[i].layer, AL_LAYER_UNAVAILABLE, "no cgroup (%s); not enforced",
-				  st->note);
+			layer_set(ls, rows[i].layer, AL_LAYER_UNAVAILABLE, "%s; not enforced", why);
 	}
 }
 

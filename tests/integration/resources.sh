@@ -14,6 +14,14 @@ else
 	check "unprivileged: the report says which limits are not cgroup-enforced" \
 		test "$mem_state" = applied -o "$mem_state" = unavailable
 fi
+# never pretend: a limit the host cannot enforce is said on every run
+warn=$(run -- true 2>&1 >/dev/null)
+if [ "$mem_state" = applied ] && [ "$pids_state" = applied ] && [ "$cpu_state" = applied ]; then
+	expect "no warning when every layer is enforced" "$warn" ""
+else
+	expect_match "a warning names what this host does not enforce" "$warn" "warning: not enforced on this host: .*_limit"
+	expect "--quiet silences it" "$(run --quiet -- true 2>&1 >/dev/null)" ""
+fi
 
 # memory bomb: killed (cgroup, reason oom) or refused (RLIMIT_AS fallback)
 code=$(run --memory 64M --report "$TMP/m.json" -- python3 -c 'b = bytearray(300 * 1024 * 1024); print("allocated")' >/dev/null 2>&1; echo $?)
