@@ -2,7 +2,9 @@
  * parses its arguments and calls libairlock. */
 #include "cli.h"
 
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 static const char usage[] =
@@ -34,8 +36,18 @@ int cli_fail(const al_error *err)
 	return err->exit_code ? err->exit_code : 125;
 }
 
+/* A closed 0, 1 or 2 would be reused by the next open(): the sandbox's
+ * stdin could become one of our own descriptors. Fill them with /dev/null. */
+static void ensure_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			_exit(125);
+}
+
 int main(int argc, char **argv)
 {
+	ensure_std_fds();
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return 125;
