@@ -577,8 +577,6 @@ static int make_dirs(struct cgroup *cg, const struct cg_plan *plan, size_t n,
 							    .ctls = plan[i].ctls };
 			continue;
 		}
-		if (!limits)
-			continue; /* accounting or cgroup.kill only: not worth failing for */
 		if (!no_access(errno))
 			return al_errno(err, "cgroup: creating a group in %s", plan[i].parent);
 		for (int c = 0; c < CTL_CPUACCT; c++)
@@ -667,12 +665,8 @@ int cgroup_join_prepare(const struct cgroup *cg, struct cgroup_join *j, al_error
 		if (cg_file(path, sizeof path, d->path, "tasks") < 0 || j->n_tasks == CGROUP_MAX_JOIN)
 			goto fail;
 		int fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0) {
-			/* as in cgroup_attach: a group without a limit is optional */
-			if (!(d->ctls & CTL_LIMITS) && no_access(errno))
-				continue;
+		if (fd < 0)
 			goto fail;
-		}
 		j->tasks_fd[j->n_tasks++] = fd;
 	}
 	return 0;
@@ -682,16 +676,23 @@ fail:
 	return -1;
 }
 
-int cgroup_attach_v2(struct cgroup *cg, pid_t pid, al_error *err)
+/* Every group airlock creates holds a limit (make_plan), so the process must
+ * get into each one it is asked to join. */
+static int attach_dirs(struct cgroup *cg, pid_t pid, bool v2_only, al_error *err)
 {
 	for (size_t i = 0; cg && i < cg->n; i++) {
-		if (!cg->dir[i].v2 || cg_write(cg->dir[i].path, "cgroup.procs", "%d", (int)pid) == 0)
+		if (v2_only && !cg->dir[i].v2)
 			continue;
-		if (!(cg->dir[i].ctls & CTL_LIMITS) && no_access(errno))
-			continue;
-		return al_errno(err, "cgroup: moving process %d into %s", (int)pid, cg->dir[i].path);
+		if (cg_write(cg->dir[i].path, "cgroup.procs", "%d", (int)pid) < 0)
+			return al_errno(err, "cgroup: moving process %d into %s", (int)pid,
+					cg->dir[i].path);
 	}
 	return 0;
+}
+
+int cgroup_attach_v2(struct cgroup *cg, pid_t pid, al_error *err)
+{
+	return attach_dirs(cg, pid, true, err);
 }
 
 int cgroup_join_self(struct cgroup_join *j, al_error *err)
@@ -727,16 +728,7 @@ const char *cgroup_path(const struct cgroup *cg, const char *controller)
 
 int cgroup_attach(struct cgroup *cg, pid_t pid, al_error *err)
 {
-	for (size_t i = 0; cg && i < cg->n; i++) {
-		if (cg_write(cg->dir[i].path, "cgroup.procs", "%d", (int)pid) == 0)
-			continue;
-		/* A group that only counts CPU or offers cgroup.kill is a
-		 * convenience; one that holds a limit must hold the process. */
-		if (!(cg->dir[i].ctls & CTL_LIMITS) && no_access(errno))
-			continue;
-		return al_errno(err, "cgroup: moving process %d into %s", (int)pid, cg->dir[i].path);
-	}
-	return 0;
+	return attach_dirs(cg, pid, false, err);
 }
 
 /* ---- statistics ----------------------------------------------------------- */

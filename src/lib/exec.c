@@ -1,6 +1,6 @@
 /* al_sandbox_exec: one command in a created sandbox.
  *
- * The supervisor's loop waits on the control socket (started/exited), the
+ * The supervisor's loop waits on the control socket (exited), the
  * seccomp listener (every refused syscall is counted by name and answered
  * EPERM), a timer (wall-clock limit: TERM to everything, a grace, then
  * KILL), the interrupt eventfd, the RSS watchdog when no memory cgroup
@@ -79,11 +79,6 @@ static int write_all(int fd, const void *buf, size_t len)
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pf = { .fd = fd, .events = POLLOUT };
-			poll(&pf, 1, 1000);
-			continue;
-		}
 		if (n <= 0)
 			return -1;
 		p += n;
@@ -136,7 +131,7 @@ struct exec_loop {
 	uint64_t memwatch_peak;
 	int kill_phase; /* 0 running, 1 TERM sent, 2 KILL sent, 3 init killed */
 	int interrupts; /* forwarded so far: the next one escalates */
-	bool exited, output_capped, memwatch_killed, draining;
+	bool exited, output_capped, memwatch_killed;
 	int status, exec_errno;
 	uint64_t utime_us, stime_us, maxrss_kb;
 };
@@ -203,7 +198,7 @@ static void on_interrupt(struct exec_loop *L)
 	(void)!read(L->sb->intr_fd, &n, sizeof n);
 	int sig = L->sb->intr_signo ? L->sb->intr_signo : SIGTERM;
 	L->sb->intr_signo = 0;
-	if (L->draining) { /* the command is gone: stop waiting for the reader */
+	if (L->exited) { /* the command is gone: stop waiting for the reader */
 		drop_output(L);
 		return;
 	}
@@ -296,33 +291,33 @@ static void on_writable(struct exec_loop *L, struct relay *r)
 		r->off = r->len = 0;
 }
 
+/* The command has ended (or init is gone). The wall clock no longer
+ * applies: what output is left goes to the reader at its own pace, as with
+ * any program writing to a pipe; an interrupt drops it. */
+static void mark_exited(struct exec_loop *L, int status)
+{
+	struct itimerspec off = { 0 };
+	L->exited = true;
+	L->status = status;
+	timerfd_settime(L->timer, 0, &off, NULL);
+}
+
 static void on_control(struct exec_loop *L)
 {
 	struct proto_msg m;
 	ssize_t n = proto_recv(L->sb->sock, &m, NULL, NULL);
 	if (n <= 0) {
 		/* init is gone (killed by us, the OOM killer, or from outside) */
-		if (!L->exited) {
-			L->exited = true;
-			L->status = SIGKILL; /* as a wait status: killed by SIGKILL */
-		}
+		if (!L->exited)
+			mark_exited(L, SIGKILL); /* as a wait status: killed by SIGKILL */
 		close(L->sb->sock);
 		L->sb->sock = -1;
 	} else if (m.type == MSG_EXITED) {
-		L->exited = true;
-		L->status = m.a;
+		mark_exited(L, m.a);
 		L->exec_errno = m.b;
 		L->utime_us = m.utime_us;
 		L->stime_us = m.stime_us;
 		L->maxrss_kb = m.maxrss_kb;
-	}
-	if (L->exited && !L->draining) {
-		/* The wall clock no longer applies: what output is left goes to
-		 * the reader at its own pace, as with any program writing to a
-		 * pipe; an interrupt drops it. */
-		L->draining = true;
-		struct itimerspec off = { 0 };
-		timerfd_settime(L->timer, 0, &off, NULL);
 	}
 }
 

@@ -312,11 +312,8 @@ static void start_exec(struct init_ctx *c, const struct proto_msg *m, int *fds, 
 		n = read(status_pipe[0], &e, sizeof e);
 	while (n < 0 && errno == EINTR);
 	rs->main_pid = pid;
+	/* on a failed exec the child exits 127; MSG_EXITED carries the errno */
 	rs->exec_errno = n == sizeof e ? e : 0;
-	reply = (struct proto_msg){ .type = MSG_STARTED, .a = pid };
-	if (rs->exec_errno)
-		goto out; /* the child exits 127; MSG_EXITED follows with the errno */
-	proto_send(c->sock, &reply, NULL, 0);
 	goto out;
 report:
 	rs->main_done = true;

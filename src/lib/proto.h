@@ -14,7 +14,6 @@ enum proto_type {
 	MSG_ERROR,	/* init -> supervisor: setup failed (a = errno, text = message) */
 	MSG_READY,	/* sync 2, init -> supervisor: sandbox built; fds: seccomp listener (if any) */
 	MSG_EXEC,	/* supervisor -> init: fds: payload memfd, stdin, stdout, stderr; a = argc, b = envc */
-	MSG_STARTED,	/* init -> supervisor: a = host-invisible pid of the command inside */
 	MSG_EXITED,	/* init -> supervisor: a = wait status, b = exec errno (0 = it ran) */
 	MSG_SIGNAL,	/* supervisor -> init: a = signal, b = scope */
 };

@@ -302,7 +302,7 @@ static struct al_sandbox *sandbox_alloc(void)
 		return NULL;
 	sb->sock = sb->listener = sb->intr_fd = sb->pidfd = -1;
 	sb->init_pid = -1;
-	sb->src = (struct mount_sources){ .root_fd = -1, .workspace_fd = -1 };
+	mounts_forget_fds(&sb->src);
 	sb->join = (struct cgroup_join){ .v2_dir_fd = -1 };
 	return sb;
 }
@@ -338,8 +338,8 @@ AL_API int al_sandbox_create(const al_policy *p, al_sandbox **out, al_error *err
 	if (cgroup_create(&lim, &sb->cg, &sb->cgst, err) < 0 ||
 	    cgroup_join_prepare(sb->cg, &sb->join, err) < 0)
 		goto fail;
-	/* The child builds its filesystem while we compile the filter: on
-	 * two cores that overlap is most of a millisecond. */
+	/* The child builds its filesystem while we prepare the filter (a
+	 * copy of the build-time compile, or libseccomp for a custom list). */
 	if (start_init(sb, err) < 0)
 		goto fail;
 	if (seccomp_build(&sb->pol, seccomp_notify_supported(), &sb->prog, err) < 0)
