@@ -117,6 +117,10 @@ typedef struct al_result {
 	size_t n_denied;
 	struct { char name[32]; uint64_t count; } denied[AL_MAX_DENIALS];
 	char exec_error[256];		/* why exec failed (126/127), else "" */
+	/* egress gateway (network mode gateway): this exec's requests */
+	uint64_t net_allowed, net_denied;
+	uint64_t net_bytes_up, net_bytes_down;
+	bool net_gateway_died;		/* the sandbox lost its network during the run */
 } al_result;
 
 /* Run one command in the sandbox and wait for it and every process it left
@@ -142,6 +146,23 @@ AL_API int al_sandbox_unavailable(const al_sandbox *sb, char *buf, size_t len);
 /* Report of what was applied: the layers, and those the host could not give. */
 AL_API int al_sandbox_write_report(const al_sandbox *sb, const al_result *res,
 				   FILE *out);
+
+/* ---- egress gateway, standalone ---------------------------------------- */
+
+/* The sandbox's egress gateway as a service for other machines: the same
+ * policy (network.*), the same decisions and events, on a host address. */
+typedef struct al_gateway_opts {
+	const char *listen;	/* "127.0.0.1:3128", "0.0.0.0:3128", "[::1]:3128" */
+	const char *auth;	/* "user:password" every client must present
+				 * (HTTP Basic / SOCKS5 username); NULL = none */
+	int log_fd;		/* one JSON line per decision (O_APPEND); -1 = none */
+	void (*ready)(const char *bound, void *arg); /* once listening ("ADDR:PORT") */
+	void *ready_arg;
+} al_gateway_opts;
+
+/* Serve until SIGTERM or SIGINT, which it blocks in the calling thread and
+ * takes from a signalfd. One gateway per process. */
+AL_API int al_gateway_serve(const al_policy *p, const al_gateway_opts *o, al_error *err);
 
 /* ---- host -------------------------------------------------------------- */
 

@@ -20,6 +20,11 @@ static const char run_usage[] =
 	"      --cpus N               CPU quota (0.5, 2, 500m)\n"
 	"  -t, --timeout DURATION     wall-clock limit (30, 30s, 5m); TERM, grace, KILL\n"
 	"      --output-limit SIZE    cap on stdout+stderr bytes\n"
+	"      --net none|gateway     network: none at all (default), or the egress gateway\n"
+	"      --allow-host HOST:PORT allow a destination through the gateway (implies\n"
+	"                             --net gateway): name, *.domain, IP, CIDR; port or *\n"
+	"      --deny-host HOST:PORT  refuse a destination even if allowed\n"
+	"      --add-host NAME=ADDR   the gateway resolves NAME to ADDR\n"
 	"  -e, --env NAME             pass NAME from this environment\n"
 	"      --setenv NAME=VALUE    set NAME inside\n"
 	"      --cwd DIR              working directory inside (default /workspace)\n"
@@ -44,6 +49,10 @@ static const struct {
 	{ 1003, "resources.output_limit", "--output-limit" },
 	{ 'e', "process.env.allow", "--env" },
 	{ 1004, "process.env.set", "--setenv" },
+	{ 1006, "network.mode", "--net" },
+	{ 1007, "network.egress_allowlist", "--allow-host" },
+	{ 1008, "network.egress_denylist", "--deny-host" },
+	{ 1009, "network.hosts", "--add-host" },
 };
 
 static const struct option long_opts[] = {
@@ -58,6 +67,10 @@ static const struct option long_opts[] = {
 	{ "env", required_argument, NULL, 'e' },
 	{ "setenv", required_argument, NULL, 1004 },
 	{ "cwd", required_argument, NULL, 1005 },
+	{ "net", required_argument, NULL, 1006 },
+	{ "allow-host", required_argument, NULL, 1007 },
+	{ "deny-host", required_argument, NULL, 1008 },
+	{ "add-host", required_argument, NULL, 1009 },
 	{ "report", required_argument, NULL, 'r' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -147,6 +160,9 @@ static int run_command(al_policy *p, char **cmd, const char *cwd, const char *re
 			fprintf(stderr, "airlock: timed out; the command was stopped\n");
 		else if (res.reason == AL_EXIT_OOM)
 			fprintf(stderr, "airlock: memory limit reached; the command was killed\n");
+		if (res.net_gateway_died)
+			fprintf(stderr, "airlock: warning: the egress gateway died during the run; "
+					"the sandbox had no network from then on\n");
 	}
 	if (write_report(report, sb, &res) < 0 && code == 0)
 		code = 125;

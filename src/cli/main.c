@@ -14,6 +14,7 @@ static const char usage[] =
 	"  policy validate FILE...         check policy files (errors name file:line: field)\n"
 	"  policy show [FILE]              print the effective policy as JSON, with its digest\n"
 	"  check [--json]                  which layers this host can enforce\n"
+	"  gateway --listen ADDR:PORT      the egress gateway as a service (see --help)\n"
 	"\n"
 	"  airlock run --help              options of run\n"
 	"  --version                       print the version\n"
@@ -28,6 +29,7 @@ static const struct {
 	{ "run", cmd_run },
 	{ "policy", cmd_policy },
 	{ "check", cmd_check },
+	{ "gateway", cmd_gateway },
 };
 
 int cli_fail(const al_error *err)

@@ -43,8 +43,27 @@ static int env_put(struct al_strlist *env, const char *kv)
 	return al_strlist_add(env, kv);
 }
 
+/* With the egress gateway: what curl, wget, pip, npm, git, Python and Node
+ * (and the libraries they use) read to find a proxy. Names are resolved by
+ * the gateway (socks5h), never inside the sandbox, which has no DNS. */
+#define PROXY_HTTP "http://127.0.0.1:3128"
+#define PROXY_SOCKS "socks5h://127.0.0.1:3128"
+static const char *const proxy_env[] = {
+	"HTTP_PROXY=" PROXY_HTTP, "http_proxy=" PROXY_HTTP,
+	"HTTPS_PROXY=" PROXY_HTTP, "https_proxy=" PROXY_HTTP,
+	"ALL_PROXY=" PROXY_SOCKS, "all_proxy=" PROXY_SOCKS,
+	"NO_PROXY=localhost,127.0.0.1,::1", "no_proxy=localhost,127.0.0.1,::1",
+	"npm_config_proxy=" PROXY_HTTP, "npm_config_https_proxy=" PROXY_HTTP,
+	"YARN_HTTP_PROXY=" PROXY_HTTP, "YARN_HTTPS_PROXY=" PROXY_HTTP,
+	"PIP_PROXY=" PROXY_HTTP, "CARGO_HTTP_PROXY=" PROXY_HTTP,
+	"GLOBAL_AGENT_HTTP_PROXY=" PROXY_HTTP, "NODE_USE_ENV_PROXY=1",
+};
+_Static_assert(AL_GATEWAY_PORT == 3128, "proxy_env names the gateway's port");
+
 /* A clean environment: fixed defaults, then the names the policy lets through
- * from the caller, then the values it sets. Nothing else crosses. */
+ * from the caller, then the proxy settings (a proxy of the caller's would
+ * lead nowhere from inside), then the values the policy sets. Nothing else
+ * crosses. */
 static int build_env(const struct al_policy *p, struct al_strlist *env)
 {
 	for (size_t i = 0; i < sizeof default_env / sizeof default_env[0]; i++)
@@ -66,6 +85,9 @@ static int build_env(const struct al_policy *p, struct al_strlist *env)
 		if (r < 0)
 			return -1;
 	}
+	for (size_t i = 0; p->net_mode == AL_NET_GATEWAY && i < sizeof proxy_env / sizeof proxy_env[0]; i++)
+		if (env_put(env, proxy_env[i]) < 0)
+			return -1;
 	for (size_t i = 0; i < p->env_set.n; i++)
 		if (env_put(env, p->env_set.v[i]) < 0)
 			return -1;
@@ -535,6 +557,7 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 	uint64_t t0 = al_now_us();
 	memset(&sb->den, 0, sizeof sb->den);
 	drain_interrupts(sb);
+	gwproc_mark(sb);
 
 	struct exec_loop L = { .sb = sb, .res = res, .timer = -1, .memwatch = -1,
 			       .out = { { .src = -1, .dst = ex->stdout_fd }, { .src = -1, .dst = ex->stderr_fd } } };
@@ -596,6 +619,8 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 		goto out;
 	}
 	finish_result(&L, t0);
+	gwproc_sync(sb);
+	gwproc_summary(sb, res);
 	if (L.exec_errno) {
 		al_err(err, L.exec_errno, "cannot execute '%s': %s", ex->argv[0], res->exec_error);
 		err->exit_code = res->exit_code;

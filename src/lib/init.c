@@ -30,6 +30,7 @@ struct init_ctx {
 	struct al_sandbox *sb;
 	int sock;
 	int listener;
+	int gateway;	/* the egress gateway's listening socket, or -1 */
 	al_error err;
 };
 
@@ -72,6 +73,14 @@ static int step_uts(struct init_ctx *c)
 
 static int step_net(struct init_ctx *c) { return net_loopback_up(&c->err); }
 
+static int step_gateway(struct init_ctx *c)
+{
+	if (c->sb->pol.net_mode != AL_NET_GATEWAY)
+		return 0;
+	c->gateway = net_gateway_socket(&c->err);
+	return c->gateway < 0 ? -1 : 0;
+}
+
 static int step_mounts(struct init_ctx *c)
 {
 	int r = mounts_setup(&c->sb->pol, &c->sb->src, &c->err);
@@ -112,7 +121,8 @@ static int step_landlock(struct init_ctx *c)
 	for (size_t i = 0; i < c->sb->pol.n_mounts; i++)
 		if (c->sb->pol.mounts[i].writable)
 			all[n++] = c->sb->pol.mounts[i].target;
-	int r = landlock_apply(c->sb->landlock_abi, all, n, &c->err);
+	int r = landlock_apply(c->sb->landlock_abi, all, n,
+			       c->sb->pol.net_mode == AL_NET_GATEWAY ? AL_GATEWAY_PORT : 0, &c->err);
 	free(all);
 	return r;
 }
@@ -141,6 +151,8 @@ static const struct init_step build_steps[] = {
 	{ "hostname", step_uts },
 	/* needs CAP_NET_ADMIN in our user namespace, which owns the net ns */
 	{ "loopback", step_net },
+	/* in our net ns, with lo up; before Landlock, which refuses bind */
+	{ "egress gateway socket", step_gateway },
 	/* needs CAP_SYS_ADMIN; /proc is mounted before the old root goes */
 	{ "filesystem", step_mounts },
 	/* after the uid change, which would clear it */
@@ -471,7 +483,7 @@ _Noreturn void sandbox_init_main(struct al_sandbox *sb, int sock)
 	sock = close_inherited(sock, &sb->join);
 	struct mount_sources expect = sb->src; /* what the supervisor opened */
 	mounts_forget_fds(&sb->src);
-	struct init_ctx c = { .sb = sb, .sock = sock, .listener = -1 };
+	struct init_ctx c = { .sb = sb, .sock = sock, .listener = -1, .gateway = -1 };
 	al_error_clear(&c.err);
 
 	/* sync 1: wait until the supervisor wrote our id maps; it may hand
@@ -510,12 +522,23 @@ _Noreturn void sandbox_init_main(struct al_sandbox *sb, int sock)
 	run_steps(&c, lock_steps, sizeof lock_steps / sizeof lock_steps[0]);
 
 	/* sync 2: built; the seccomp listener goes to the supervisor, which
-	 * counts and refuses every denied call from now on. */
+	 * counts and refuses every denied call from now on, and so does the
+	 * gateway's socket: init keeps no copy. */
 	struct proto_msg ready = { .type = MSG_READY };
-	if (proto_send(sock, &ready, &c.listener, c.listener >= 0 ? 1 : 0) < 0)
+	int out[2];
+	size_t n_out = 0;
+	if (c.listener >= 0) {
+		out[n_out++] = c.listener;
+		ready.a |= READY_SECCOMP;
+	}
+	if (c.gateway >= 0) {
+		out[n_out++] = c.gateway;
+		ready.a |= READY_GATEWAY;
+	}
+	if (proto_send(sock, &ready, out, n_out) < 0)
 		_exit(125);
-	if (c.listener >= 0)
-		close(c.listener);
+	for (size_t i = 0; i < n_out; i++)
+		close(out[i]);
 	seccomp_prog_free(&sb->prog);
 	serve(&c);
 }

@@ -65,8 +65,20 @@ struct al_mount {
 };
 
 enum al_net_mode {
-	AL_NET_NONE = 0, /* own namespace, loopback only */
+	AL_NET_NONE = 0,    /* own namespace, loopback only */
+	AL_NET_GATEWAY = 1, /* own namespace + the egress gateway at 127.0.0.1:3128 */
 };
+
+/* network.rate_limits[]: one token bucket per entry, shared by every host
+ * the pattern matches; every matching entry applies. */
+struct al_rate_limit {
+	char *host;	      /* "*", "*.example.com", "api.example.com" */
+	uint64_t rpm;	      /* requests per minute; 0 = no request limit */
+	uint64_t bpm;	      /* bytes per minute (both directions); 0 = none */
+};
+
+/* Where the sandbox finds the gateway (inside its own network namespace). */
+#define AL_GATEWAY_PORT 3128
 
 struct al_policy {
 	/* filesystem */
@@ -81,6 +93,15 @@ struct al_policy {
 
 	/* network */
 	enum al_net_mode net_mode;
+	struct al_strlist egress_allow;	  /* "HOST:PORT", normalised (egress.c syntax) */
+	struct al_strlist egress_deny;	  /* wins over egress_allow */
+	struct al_strlist net_hosts;	  /* "name=address": the gateway's resolver overrides */
+	struct al_rate_limit *rate_limits;
+	size_t n_rate_limits;
+	uint64_t net_max_connections;	  /* concurrent client connections */
+	uint64_t net_connect_timeout_ms;  /* resolve + connect upstream */
+	uint64_t net_idle_timeout_ms;	  /* no byte either way */
+	uint64_t net_request_timeout_ms;  /* a complete request head / SOCKS handshake */
 
 	/* resources; 0 = no limit where stated */
 	uint64_t cpu_millis;	  /* 1000 = one CPU; 0 = no quota */
@@ -207,6 +228,9 @@ int mounts_setup(const struct al_policy *p, const struct mount_sources *src, al_
 /* ---- network (net.c) --------------------------------------------------- */
 
 int net_loopback_up(al_error *err); /* child, in its new net ns */
+/* Child, in its net ns: the egress gateway's listening socket at
+ * 127.0.0.1:AL_GATEWAY_PORT, for the supervisor's gateway process. */
+int net_gateway_socket(al_error *err);
 
 /* ---- capabilities (caps.c) --------------------------------------------- */
 
@@ -219,9 +243,11 @@ int caps_drop_all(al_error *err);
 
 int landlock_abi(void); /* 0 = not available */
 /* Read/execute everywhere in the (already pivoted) tree; write only beneath
- * `writable`; deny every TCP bind/connect (ABI >= 4); scope abstract unix
- * sockets and signals (ABI >= 6). Needs no_new_privs. */
-int landlock_apply(int abi, const char *const *writable, size_t n_writable, al_error *err);
+ * `writable`; deny every TCP bind and every TCP connect but to connect_port
+ * (0 = none) (ABI >= 4); scope abstract unix sockets and signals (ABI >= 6).
+ * Needs no_new_privs. */
+int landlock_apply(int abi, const char *const *writable, size_t n_writable, uint16_t connect_port,
+		   al_error *err);
 
 /* ---- seccomp (seccomp.c) ----------------------------------------------- */
 

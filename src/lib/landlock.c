@@ -37,6 +37,13 @@
 #define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0) /* ABI 6 */
 #define LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
 #endif
+#ifndef LANDLOCK_RULE_NET_PORT
+#define LANDLOCK_RULE_NET_PORT 2 /* ABI 4 */
+#endif
+struct ll_net_port_attr {
+	uint64_t allowed_access;
+	uint64_t port;
+};
 #ifndef LANDLOCK_CREATE_RULESET_VERSION
 #define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
 #endif
@@ -154,14 +161,16 @@ static int add_rules(int ruleset, uint64_t handled, const char *const *writable,
 	return 0;
 }
 
-int landlock_apply(int abi, const char *const *writable, size_t n_writable, al_error *err)
+int landlock_apply(int abi, const char *const *writable, size_t n_writable, uint16_t connect_port,
+		   al_error *err)
 {
 	struct ll_ruleset_attr attr = { .handled_access_fs = fs_rights(abi) };
 
 	if (abi < 1)
 		return al_err(err, EOPNOTSUPP, "landlock: not available on this kernel");
-	/* Handled with no rule at all: every TCP bind and connect is refused,
-	 * loopback included. */
+	/* Handled, with at most one rule: every TCP bind is refused, and
+	 * every connect but to the egress gateway's port (the only listener in
+	 * the sandbox's network namespace), loopback included. */
 	if (abi >= 4)
 		attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP;
 	/* Abstract unix sockets are named per network namespace, not per mount
@@ -175,6 +184,12 @@ int landlock_apply(int abi, const char *const *writable, size_t n_writable, al_e
 		return al_errno(err, "landlock: creating ruleset (ABI %d)", abi);
 	if (add_rules(ruleset, attr.handled_access_fs, writable, n_writable, err) < 0)
 		return -1;
+	if (abi >= 4 && connect_port) {
+		struct ll_net_port_attr net = { .allowed_access = LANDLOCK_ACCESS_NET_CONNECT_TCP,
+						.port = connect_port };
+		if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_NET_PORT, &net, 0) < 0)
+			return al_errno(err, "landlock: adding the rule for TCP port %u", connect_port);
+	}
 	/* Needs no_new_privs (set by the caller), else EPERM without CAP_SYS_ADMIN. */
 	if (syscall(SYS_landlock_restrict_self, ruleset, 0U) < 0)
 		return al_errno(err, "landlock: restricting self");

@@ -12,7 +12,7 @@
  * handlers as a one-node document, so `--memory -3G` and `memory_limit: -3G`
  * are refused by the same code in the same words.
  */
-#include "internal.h"
+#include "egress.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -62,6 +62,10 @@ void policy_set_defaults(struct al_policy *p)
 		.workspace_size = 256ull << 20,
 		.tmp_size = 64ull << 20,
 		.net_mode = AL_NET_NONE,
+		.net_max_connections = 64,
+		.net_connect_timeout_ms = 10 * 1000,
+		.net_idle_timeout_ms = 300 * 1000,
+		.net_request_timeout_ms = 10 * 1000,
 		.cpu_millis = 1000,
 		.memory_bytes = 512ull << 20,
 		.pids = 128,
@@ -98,6 +102,12 @@ void policy_clear(struct al_policy *p)
 	al_strlist_clear(&p->env_set);
 	al_strlist_clear(&p->syscalls_deny);
 	al_strlist_clear(&p->syscalls_allow);
+	al_strlist_clear(&p->egress_allow);
+	al_strlist_clear(&p->egress_deny);
+	al_strlist_clear(&p->net_hosts);
+	for (size_t i = 0; i < p->n_rate_limits; i++)
+		free(p->rate_limits[i].host);
+	free(p->rate_limits);
 	free(p->hostname);
 	memset(p, 0, sizeof *p);
 }
@@ -116,14 +126,32 @@ int policy_copy(struct al_policy *dst, const struct al_policy *src)
 	dst->n_mounts = 0;
 	dst->deny = dst->env_allow = dst->env_set = (struct al_strlist){ 0 };
 	dst->syscalls_deny = dst->syscalls_allow = (struct al_strlist){ 0 };
+	dst->egress_allow = dst->egress_deny = dst->net_hosts = (struct al_strlist){ 0 };
+	dst->rate_limits = NULL;
+	dst->n_rate_limits = 0;
 	if (dup_or_null(&dst->root, src->root) < 0 || dup_or_null(&dst->workspace, src->workspace) < 0 ||
 	    dup_or_null(&dst->hostname, src->hostname) < 0 ||
 	    al_strlist_copy(&dst->deny, &src->deny) < 0 ||
 	    al_strlist_copy(&dst->env_allow, &src->env_allow) < 0 ||
 	    al_strlist_copy(&dst->env_set, &src->env_set) < 0 ||
 	    al_strlist_copy(&dst->syscalls_deny, &src->syscalls_deny) < 0 ||
-	    al_strlist_copy(&dst->syscalls_allow, &src->syscalls_allow) < 0)
+	    al_strlist_copy(&dst->syscalls_allow, &src->syscalls_allow) < 0 ||
+	    al_strlist_copy(&dst->egress_allow, &src->egress_allow) < 0 ||
+	    al_strlist_copy(&dst->egress_deny, &src->egress_deny) < 0 ||
+	    al_strlist_copy(&dst->net_hosts, &src->net_hosts) < 0)
 		goto fail;
+	if (src->n_rate_limits) {
+		dst->rate_limits = calloc(src->n_rate_limits, sizeof *dst->rate_limits);
+		if (!dst->rate_limits)
+			goto fail;
+		for (; dst->n_rate_limits < src->n_rate_limits; dst->n_rate_limits++) {
+			const struct al_rate_limit *r = &src->rate_limits[dst->n_rate_limits];
+			struct al_rate_limit *d = &dst->rate_limits[dst->n_rate_limits];
+			*d = *r;
+			if (!(d->host = strdup(r->host)))
+				goto fail;
+		}
+	}
 	if (src->n_mounts) {
 		dst->mounts = calloc(src->n_mounts, sizeof *dst->mounts);
 		if (!dst->mounts)
@@ -194,6 +222,8 @@ struct loader {
 	size_t n_claims;
 	struct al_strlist env_names; /* env.set names given in this load */
 	struct mount_draft mount;    /* the host mount being read */
+	size_t net_none_line;	     /* network.mode: none was given here (0 = not) */
+	bool egress_given;	     /* an allow entry was given in this load */
 	char msg[sizeof ((al_error *)0)->msg];
 	size_t len;
 	bool full;
@@ -284,6 +314,13 @@ static int loader_finish(struct loader *l, struct al_policy *p, al_error *err)
 {
 	al_strlist_clear(&l->env_names);
 	free(l->cwd);
+	/* An allowlist asks for the gateway; next to an explicit "none" it is
+	 * a contradiction, not something to resolve by document order. */
+	if (l->egress_given && l->net_none_line)
+		problem_at(l, l->net_none_line, "network.mode",
+			   "'none' contradicts the egress allowlist given; use mode: gateway");
+	else if (l->egress_given)
+		l->scratch.net_mode = AL_NET_GATEWAY;
 	if (!l->n_problems) {
 		policy_clear(p);
 		*p = l->scratch;
@@ -761,7 +798,14 @@ static void set_choice(struct loader *l, yaml_node_t *n, const char *path, const
 }
 
 static void store_writable(struct loader *l, int v) { l->p->workspace_writable = v; }
-static void store_net_mode(struct loader *l, int v) { l->p->net_mode = (enum al_net_mode)v; }
+static void set_net_mode(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	int v;
+	if (!match_choice(l, n, path, f, &v) || !claim(l, n, path, NULL))
+		return;
+	l->p->net_mode = (enum al_net_mode)v;
+	l->net_none_line = v == AL_NET_NONE ? n->start_mark.line + 1 : 0;
+}
 
 /* A feature airlock does not have yet: false (off) is the only honest value. */
 static void set_off_only(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
@@ -797,40 +841,6 @@ static bool valid_label(const char *s, size_t len)
 	return true;
 }
 
-static bool valid_dns_name(const char *s)
-{
-	if (strlen(s) > 253)
-		return false;
-	for (;;) {
-		const char *dot = strchrnul(s, '.');
-		if (!valid_label(s, (size_t)(dot - s)))
-			return false;
-		if (!*dot)
-			return true;
-		s = dot + 1;
-	}
-}
-
-/* "api.example.com", "*.example.com", "*", "10.0.0.1", "[2001:db8::1]" */
-static bool valid_host_pattern(const char *h, size_t len)
-{
-	char buf[256];
-	struct in6_addr a6;
-	if (len == 0 || len >= sizeof buf)
-		return false;
-	memcpy(buf, h, len);
-	buf[len] = '\0';
-	if (buf[0] == '[') {
-		if (buf[len - 1] != ']')
-			return false;
-		buf[len - 1] = '\0';
-		return inet_pton(AF_INET6, buf + 1, &a6) == 1;
-	}
-	if (strcmp(buf, "*") == 0)
-		return true;
-	return valid_dns_name(strncmp(buf, "*.", 2) == 0 ? buf + 2 : buf);
-}
-
 static bool valid_env_name(const char *s)
 {
 	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_0123456789");
@@ -857,50 +867,161 @@ static void set_hostname(struct loader *l, yaml_node_t *n, const char *path, con
 	l->p->hostname = v;
 }
 
-static void check_hostport(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+/* network.egress_allowlist / egress_denylist / network_policy.allow */
+static void add_egress(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
 {
-	const char *s = need_text(l, n, path, "HOST:PORT"), *colon, *why;
-	uint64_t port;
+	const char *s = need_text(l, n, path, "HOST:PORT"), *why;
+	struct egress_entry e;
+	bool deny = f->off == OFF(egress_deny);
 	if (!s)
 		return;
-	if (!(colon = strrchr(s, ':'))) {
-		problem(l, n, path, "expected HOST:PORT, got '%s'", SHOWN(s));
+	if (egress_parse_entry(s, true, &e, &why) < 0) {
+		problem(l, n, path, "%s in '%s'",
+			why, SHOWN(s));
 		return;
 	}
-	if (!valid_host_pattern(s, (size_t)(colon - s)))
-		problem(l, n, path, "invalid host in '%s'", SHOWN(s));
-	if (parse_count(colon + 1, &port, &why) < 0 || port < 1 || port > 65535)
-		problem(l, n, path, "invalid port in '%s' (1-65535)", SHOWN(s));
+	if (strset_add(deny ? &l->p->egress_deny : &l->p->egress_allow, e.text) < 0)
+		out_of_memory(l, n, path);
+	if (!deny)
+		l->egress_given = true;
 }
 
-static void rate_host(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+/* The value node under `key` in a mapping, or NULL. */
+static yaml_node_t *map_value(struct loader *l, const yaml_node_t *n, const char *key)
 {
-	const char *s = need_text(l, n, path, "a host name or pattern");
-	if (s && !valid_host_pattern(s, strlen(s)))
-		problem(l, n, path, "invalid host '%s'", SHOWN(s));
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+		const yaml_node_t *k = node_at(l, pr->key);
+		if (k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, key) == 0)
+			return node_at(l, pr->value);
+	}
+	return NULL;
 }
 
-static const struct field rate_fields[] = {
-	{ .key = "host", .parse = rate_host },
-	{ .key = "requests_per_minute", .parse = set_number, .kind = &K_COUNT, .off = NOWHERE,
-	  .min = 1, .max = 1000000000 },
-	{ .key = "bytes_per_minute", .parse = set_number, .kind = &K_SIZE, .off = NOWHERE, .min = 1,
-	  .max = UINT64_MAX },
-	{ .key = NULL },
-};
-
-static void check_rate_limit(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+static void add_rate_limit(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
 {
+	static const char *const keys[] = { "host", "requests_per_minute", "bytes_per_minute", NULL };
+	struct al_rate_limit r = { 0 };
+	struct egress_entry e;
+	const char *why;
+	unsigned before = l->n_problems;
 	if (n->type != YAML_MAPPING_NODE) {
 		problem(l, n, path, "expected a mapping {host, requests_per_minute, bytes_per_minute}, got %s",
 			GOT(n));
 		return;
 	}
-	walk_mapping(l, n, path, rate_fields);
-	if (!has_key(l, n, "host"))
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node_at(l, pr->key);
+		const char *key = need_text(l, k, path, "a key name");
+		char child[PATH_BUF];
+		if (!key)
+			continue;
+		join_path(child, path, key);
+		if (!word_in(key, keys))
+			problem(l, k, child, "unknown key; expected one of: host, requests_per_minute, bytes_per_minute");
+	}
+	yaml_node_t *h = map_value(l, n, "host"), *rq = map_value(l, n, "requests_per_minute"),
+		    *by = map_value(l, n, "bytes_per_minute");
+	char child[PATH_BUF];
+	const char *s;
+	if (!h)
 		problem(l, n, path, "missing 'host'");
-	if (!has_key(l, n, "requests_per_minute") && !has_key(l, n, "bytes_per_minute"))
+	if (!rq && !by)
 		problem(l, n, path, "needs requests_per_minute or bytes_per_minute");
+	join_path(child, path, "host");
+	if (h && (s = need_text(l, h, child, "a host name or pattern")) &&
+	    egress_parse_entry(s, false, &e, &why) < 0)
+		problem(l, h, child, "%s in '%s'", why, SHOWN(s));
+	join_path(child, path, "requests_per_minute");
+	if (rq && (s = need_text(l, rq, child, "a whole number")) &&
+	    (parse_count(s, &r.rpm, &why) < 0 || r.rpm < 1 || r.rpm > 1000000000))
+		problem(l, rq, child, "'%s': expected a whole number from 1 to 1000000000", SHOWN(s));
+	join_path(child, path, "bytes_per_minute");
+	if (by && (s = need_text(l, by, child, "a size such as 50M")) &&
+	    (parse_size(s, &r.bpm, &why) < 0 || r.bpm < 1))
+		problem(l, by, child, "'%s': expected a size such as 50M", SHOWN(s));
+	if (l->n_problems != before)
+		return;
+	if (l->p->n_rate_limits >= EGRESS_MAX_RATES) {
+		problem(l, n, path, "more than %d rate limits", EGRESS_MAX_RATES);
+		return;
+	}
+	struct al_rate_limit *v = realloc(l->p->rate_limits, (l->p->n_rate_limits + 1) * sizeof *v);
+	if (!v || !(r.host = strdup(e.text))) {
+		if (v)
+			l->p->rate_limits = v;
+		out_of_memory(l, n, path);
+		return;
+	}
+	l->p->rate_limits = v;
+	v[l->p->n_rate_limits++] = r;
+}
+
+/* network.hosts: NAME=ADDRESS, the gateway's own /etc/hosts. */
+static void put_host(struct loader *l, yaml_node_t *n, const char *path, const char *name,
+		     const char *addr)
+{
+	struct egress_entry e;
+	struct sockaddr_storage ss;
+	const char *why;
+	char *kv;
+	if (egress_parse_entry(name, false, &e, &why) < 0 || e.kind != EG_NAME) {
+		problem(l, n, path, "invalid host name '%s'", SHOWN(name));
+		return;
+	}
+	if (!egress_parse_ip(addr, &ss)) {
+		problem(l, n, path, "'%s' is not an IPv4 or IPv6 address", SHOWN(addr));
+		return;
+	}
+	if (asprintf(&kv, "%s=%s", e.name, addr) < 0) {
+		out_of_memory(l, n, path);
+		return;
+	}
+	struct al_strlist *hosts = &l->p->net_hosts;
+	size_t nlen = strlen(e.name);
+	for (size_t i = 0; i < hosts->n; i++)
+		if (strncmp(hosts->v[i], kv, nlen + 1) == 0) { /* a later value replaces */
+			free(hosts->v[i]);
+			hosts->v[i] = kv;
+			return;
+		}
+	if (al_strlist_add(hosts, kv) < 0)
+		out_of_memory(l, n, path);
+	free(kv);
+}
+
+static void host_assignment(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	const char *s = need_text(l, n, path, "NAME=ADDRESS"), *eq;
+	char name[256];
+	if (!s)
+		return;
+	eq = strchr(s, '=');
+	if (!eq || eq == s || (size_t)(eq - s) >= sizeof name) {
+		problem(l, n, path, "expected NAME=ADDRESS, got '%s'", SHOWN(s));
+		return;
+	}
+	snprintf(name, sizeof name, "%.*s", (int)(eq - s), s);
+	put_host(l, n, path, name, eq + 1);
+}
+
+static void parse_hosts(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	if (n->type == YAML_SEQUENCE_NODE) {
+		list_items(l, n, path, f);
+		return;
+	}
+	if (need_collection(l, n, path, YAML_MAPPING_NODE) <= 0)
+		return;
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node_at(l, pr->key), *v = node_at(l, pr->value);
+		const char *name = need_text(l, k, path, "a host name"), *addr;
+		char child[PATH_BUF];
+		if (!name)
+			continue;
+		join_path(child, path, name);
+		if ((addr = need_text(l, v, child, "an IP address")))
+			put_host(l, v, child, name, addr);
+	}
 }
 
 static void add_env_name(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
@@ -1367,13 +1488,12 @@ static const struct choice isolation_choices[] = {
 	{ NULL, 0, NULL },
 };
 
-#define NO_SHARED_NET "is not offered: the sandbox never shares a network with the host; use none"
+#define NO_SHARED_NET "is not offered: the sandbox never shares a network with the host; use gateway or none"
 static const struct choice net_choices[] = {
 	{ "none", AL_NET_NONE, NULL }, { "off", AL_NET_NONE, NULL },
 	{ "deny_all", AL_NET_NONE, NULL }, { "isolated", AL_NET_NONE, NULL },
-	{ "restricted", 0, "is not supported yet (egress gateway); use none" },
-	{ "gateway", 0, "is not supported yet (egress gateway); use none" },
-	{ "proxy", 0, "is not supported yet (egress gateway); use none" },
+	{ "gateway", AL_NET_GATEWAY, NULL }, { "restricted", AL_NET_GATEWAY, NULL },
+	{ "proxy", AL_NET_GATEWAY, NULL },
 	{ "host", 0, NO_SHARED_NET }, { "bridge", 0, NO_SHARED_NET },
 	{ NULL, 0, NULL },
 };
@@ -1408,20 +1528,28 @@ static const struct field filesystem_fields[] = {
 	END,
 };
 
+#define NET_HELP "gateway (aliases restricted, proxy) or none (aliases off, deny_all, isolated)"
 static const struct field network_fields[] = {
-	CHOICE("mode", net_choices, store_net_mode, "none (aliases off, deny_all, isolated)"),
-	REFUSED_LIST("egress_allowlist", check_hostport, "egress gateway"),
+	{ .key = "mode", .parse = set_net_mode, .choices = net_choices, .help = NET_HELP },
+	LIST("egress_allowlist", add_egress, 1024, .off = OFF(egress_allow)),
+	LIST("egress_denylist", add_egress, 1024, .off = OFF(egress_deny)),
 	CHOICE("ingress", ingress_choices, NULL, "deny_all (ingress is always denied)"),
-	REFUSED_LIST("rate_limits", check_rate_limit, "egress gateway"),
-	OFF_ONLY("dns", "egress gateway"),
+	LIST("rate_limits", add_rate_limit, EGRESS_MAX_RATES),
+	{ .key = "hosts", .parse = parse_hosts, .item = host_assignment, .list = true, .max_items = 1024 },
+	NUMBER("max_connections", K_COUNT, net_max_connections, 1, 100000),
+	NUMBER("connect_timeout", K_DURATION, net_connect_timeout_ms, 100, 3600 * 1000),
+	NUMBER("idle_timeout", K_DURATION, net_idle_timeout_ms, 100, DAY_MS),
+	NUMBER("request_timeout", K_DURATION, net_request_timeout_ms, 100, 3600 * 1000),
+	OFF_ONLY("dns", "a DNS responder inside the sandbox; names resolve through the gateway"),
 	END,
 };
 
 /* The block of the "proxy gateway" article, mapped onto network.* */
 static const struct field network_policy_fields[] = {
 	CHOICE("default", default_choices, NULL, "deny"),
-	REFUSED_LIST("allow", check_hostport, "egress gateway"),
-	REFUSED_LIST("rate_limits", check_rate_limit, "egress gateway"),
+	LIST("allow", add_egress, 1024, .off = OFF(egress_allow)),
+	LIST("deny", add_egress, 1024, .off = OFF(egress_deny)),
+	LIST("rate_limits", add_rate_limit, EGRESS_MAX_RATES),
 	END,
 };
 
@@ -1823,6 +1951,47 @@ static void write_mounts(FILE *out, const struct al_policy *p)
 	fputs(p->n_mounts ? "\n    ],\n" : "],\n", out);
 }
 
+static int write_network(FILE *out, const struct al_policy *p)
+{
+	int r = 0;
+	fprintf(out, "  \"network\": {\n    \"mode\": \"%s\",\n",
+		p->net_mode == AL_NET_GATEWAY ? "gateway" : "none");
+	r |= write_set(out, "    ", "egress_allowlist", &p->egress_allow, ",");
+	r |= write_set(out, "    ", "egress_denylist", &p->egress_deny, ",");
+	char **v = sorted(&p->net_hosts);
+	if (!v)
+		return -1;
+	fputs("    \"hosts\": {", out);
+	for (size_t i = 0; i < p->net_hosts.n; i++) {
+		const char *eq = strchrnul(v[i], '=');
+		char name[256];
+		snprintf(name, sizeof name, "%.*s", (int)(eq - v[i]), v[i]);
+		fputs(i ? ", " : "", out);
+		json_write_string(out, name);
+		fputs(": ", out);
+		json_write_string(out, *eq ? eq + 1 : "");
+	}
+	free(v);
+	fputs("},\n    \"rate_limits\": [", out);
+	for (size_t i = 0; i < p->n_rate_limits; i++) {
+		const struct al_rate_limit *rl = &p->rate_limits[i];
+		fputs(i ? ", {\"host\": " : "{\"host\": ", out);
+		json_write_string(out, rl->host);
+		if (rl->rpm)
+			fprintf(out, ", \"requests_per_minute\": %" PRIu64, rl->rpm);
+		if (rl->bpm) {
+			char sz[32];
+			fmt_size(sz, sizeof sz, rl->bpm);
+			fprintf(out, ", \"bytes_per_minute\": \"%s\"", sz);
+		}
+		fputc('}', out);
+	}
+	fputs("],\n", out);
+	write_numbers(out, p, network_fields, true);
+	fputs("  },\n", out);
+	return r;
+}
+
 /* The effective policy as a policy file: loading it gives the same policy,
  * and the same digest. Sets are sorted; mounts keep their order (it matters). */
 AL_API int al_policy_write_json(const al_policy *p, FILE *out)
@@ -1837,7 +2006,9 @@ AL_API int al_policy_write_json(const al_policy *p, FILE *out)
 	write_numbers(out, p, filesystem_fields, false);
 	write_mounts(out, p);
 	r |= write_set(out, "    ", "deny", &p->deny, "");
-	fputs("  },\n  \"network\": {\n    \"mode\": \"none\"\n  },\n  \"resources\": {\n", out);
+	fputs("  },\n", out);
+	r |= write_network(out, p);
+	fputs("  \"resources\": {\n", out);
 	write_numbers(out, p, resources_fields, true);
 	fputs("  },\n  \"process\": {\n    \"env\": {\n", out);
 	r |= write_set(out, "      ", "allow", &p->env_allow, ",");

@@ -12,13 +12,14 @@ enum proto_type {
 	MSG_GO = 1,	/* sync 1, supervisor -> init: maps written; fds: idmapped mounts (a, b: which) */
 	MSG_LOCK,	/* sync 1b, supervisor -> init: cgroups joined; fds: seccomp BPF memfd (a = notify, b = cgroup controllers held) */
 	MSG_ERROR,	/* init -> supervisor: setup failed (a = errno, text = message) */
-	MSG_READY,	/* sync 2, init -> supervisor: sandbox built; fds: seccomp listener (if any) */
+	MSG_READY,	/* sync 2, init -> supervisor: sandbox built; fds: seccomp listener, gateway socket (a: which, READY_*) */
 	MSG_EXEC,	/* supervisor -> init: fds: payload memfd, stdin, stdout, stderr; a = argc, b = envc */
 	MSG_EXITED,	/* init -> supervisor: a = wait status, b = exec errno (0 = it ran) */
 	MSG_SIGNAL,	/* supervisor -> init: a = signal, b = scope */
 };
 
 enum proto_scope { SCOPE_GROUP = 0, SCOPE_ALL = 1 };
+enum { READY_SECCOMP = 1, READY_GATEWAY = 2 };
 
 #define PROTO_MAX_FDS 16
 

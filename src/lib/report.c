@@ -40,6 +40,22 @@ static void write_layers(const struct al_sandbox *sb, FILE *out)
 	fputc(']', out);
 }
 
+/* What the egress gateway decided during this exec, one event a request. */
+static void write_network(const struct al_sandbox *sb, const al_result *res, FILE *out)
+{
+	if (sb->pol.net_mode != AL_NET_GATEWAY) {
+		fputs("\"network\":{\"mode\":\"none\"},", out);
+		return;
+	}
+	fprintf(out, "\"network\":{\"mode\":\"gateway\",\"proxy\":\"127.0.0.1:%d\",\"gateway\":\"%s\"",
+		AL_GATEWAY_PORT, res->net_gateway_died ? "died" : "running");
+	fprintf(out, ",\"allowed\":%llu,\"denied\":%llu,\"bytes_up\":%llu,\"bytes_down\":%llu,\"events\":[",
+		(unsigned long long)res->net_allowed, (unsigned long long)res->net_denied,
+		(unsigned long long)res->net_bytes_up, (unsigned long long)res->net_bytes_down);
+	gwproc_write_events(sb, out);
+	fputs("]},", out);
+}
+
 AL_API int al_sandbox_write_report(const al_sandbox *sb, const al_result *res, FILE *out)
 {
 	/* Hashed here, not at create: SHA-256 through OpenSSL's provider
@@ -72,6 +88,7 @@ AL_API int al_sandbox_write_report(const al_sandbox *sb, const al_result *res, F
 		fprintf(out, ":%llu", (unsigned long long)res->denied[i].count);
 	}
 	fputs("},", out);
+	write_network(sb, res, out);
 	fprintf(out, "\"sandbox_host_uid\":%u,", (unsigned)sb->idm.host_uid);
 	write_layers(sb, out);
 	fputs("}\n", out);

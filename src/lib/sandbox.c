@@ -44,7 +44,11 @@ static void record_static_layers(struct al_sandbox *sb)
 	layer_set(ls, AL_LAYER_IPCNS, AL_LAYER_APPLIED, NULL);
 	layer_set(ls, AL_LAYER_UTSNS, AL_LAYER_APPLIED, NULL);
 	layer_set(ls, AL_LAYER_CGROUPNS, AL_LAYER_APPLIED, NULL);
-	layer_set(ls, AL_LAYER_NETNS, AL_LAYER_APPLIED, "loopback only");
+	if (sb->pol.net_mode == AL_NET_GATEWAY)
+		layer_set(ls, AL_LAYER_NETNS, AL_LAYER_APPLIED,
+			  "loopback only; egress through the gateway at 127.0.0.1:%d", AL_GATEWAY_PORT);
+	else
+		layer_set(ls, AL_LAYER_NETNS, AL_LAYER_APPLIED, "loopback only, no egress");
 	layer_set(ls, AL_LAYER_FILESYSTEM, AL_LAYER_APPLIED, "pivot_root, read-only root");
 	layer_set(ls, AL_LAYER_CAPS, AL_LAYER_APPLIED, "all sets empty, securebits locked");
 	layer_set(ls, AL_LAYER_NO_NEW_PRIVS, AL_LAYER_APPLIED, NULL);
@@ -180,8 +184,8 @@ static int wait_ready(struct al_sandbox *sb, al_error *err)
 	if (!(pf[0].revents & (POLLIN | POLLHUP)) && (pf[1].revents & POLLIN))
 		return al_err(err, EINTR, "interrupted while the sandbox was being built");
 	struct proto_msg m;
-	int fds[1];
-	size_t nfds = 1;
+	int fds[2];
+	size_t nfds = 2;
 	/* sync 2 */
 	ssize_t n = proto_recv(sb->sock, &m, fds, &nfds);
 	if (n <= 0)
@@ -190,10 +194,28 @@ static int wait_ready(struct al_sandbox *sb, al_error *err)
 		m.text[sizeof m.text - 1] = '\0';
 		return al_err(err, m.a, "%s", m.text);
 	}
-	if (m.type != MSG_READY)
+	size_t k = 0;
+	int gateway = -1;
+	if (m.type == MSG_READY && (m.a & READY_SECCOMP) && k < nfds)
+		sb->listener = fds[k++];
+	if (m.type == MSG_READY && (m.a & READY_GATEWAY) && k < nfds)
+		gateway = fds[k++];
+	while (k < nfds)
+		close(fds[k++]);
+	if (m.type != MSG_READY) {
+		if (gateway >= 0)
+			close(gateway);
 		return al_err(err, EPROTO, "unexpected message %u from sandbox init", m.type);
-	sb->listener = nfds ? fds[0] : -1;
-	return 0;
+	}
+	if (sb->pol.net_mode != AL_NET_GATEWAY)
+		return 0;
+	if (gateway < 0)
+		return al_err(err, EPROTO, "sandbox init sent no gateway socket");
+	/* only the gateway process keeps the socket: if it dies, so does
+	 * the sandbox's one way out */
+	int started = gwproc_start(sb, gateway, err);
+	close(gateway);
+	return started;
 }
 
 /* clone3 into the v2 group when there is one (no migration at all), else
@@ -301,6 +323,7 @@ static struct al_sandbox *sandbox_alloc(void)
 	if (!sb)
 		return NULL;
 	sb->sock = sb->listener = sb->intr_fd = sb->pidfd = -1;
+	sb->gw = (struct gw_proc){ .pid = -1, .pidfd = -1, .ctl = -1, .events = -1 };
 	sb->init_pid = -1;
 	mounts_forget_fds(&sb->src);
 	sb->join = (struct cgroup_join){ .v2_dir_fd = -1 };
@@ -379,6 +402,7 @@ AL_API void al_sandbox_destroy(al_sandbox *sb)
 	}
 	if (sb->pidfd >= 0)
 		close(sb->pidfd);
+	gwproc_stop(sb);
 	cgroup_join_close(&sb->join);
 	cgroup_destroy(sb->cg);
 	if (sb->listener >= 0)

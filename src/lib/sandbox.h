@@ -9,6 +9,14 @@
 #include <signal.h>
 #include <stdatomic.h>
 
+/* The sandbox's egress gateway process (egress_run.c). */
+struct gw_proc {
+	pid_t pid;	/* -1 = none (network mode none) */
+	int pidfd, ctl, events;
+	uint64_t from, to; /* the last exec's events in the events memfd */
+	bool died;
+};
+
 struct al_sandbox {
 	struct al_policy pol;
 	struct idmap idm;
@@ -28,11 +36,19 @@ struct al_sandbox {
 	int intr_fd;	/* eventfd: al_sandbox_interrupt() wakes the exec loop */
 	volatile sig_atomic_t intr_signo;
 	struct denials den;
+	struct gw_proc gw;
 	uint64_t rusage_utime_us, rusage_stime_us; /* of earlier execs, to report deltas */
 };
 
 /* The child side: runs as the sandbox's PID 1. Never returns. */
 _Noreturn void sandbox_init_main(struct al_sandbox *sb, int sock);
+
+int gwproc_start(struct al_sandbox *sb, int listen_fd, al_error *err);
+void gwproc_mark(struct al_sandbox *sb);  /* an exec starts */
+void gwproc_sync(struct al_sandbox *sb);  /* an exec ended: its events are complete */
+void gwproc_stop(struct al_sandbox *sb);
+void gwproc_summary(const struct al_sandbox *sb, al_result *res);
+int gwproc_write_events(const struct al_sandbox *sb, FILE *out);
 
 uint64_t al_now_us(void);
 /* SIGKILL the sandbox's init, and with it the whole pid namespace. */

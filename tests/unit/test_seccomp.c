@@ -1011,7 +1011,7 @@ static int setup_landlock(void)
 	const char *writable[] = { ll_writable, "/nonexistent/airlock-test" };
 	al_error err = { 0 };
 
-	if (nnp_set(&err) < 0 || landlock_apply(ll_abi, writable, 2, &err) < 0) {
+	if (nnp_set(&err) < 0 || landlock_apply(ll_abi, writable, 2, 0, &err) < 0) {
 		fprintf(stderr, "child: %s\n", err.msg);
 		return -1;
 	}

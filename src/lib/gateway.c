@@ -1,0 +1,1631 @@
+/* The egress gateway: the sandbox's only way out.
+ *
+ * One process, one epoll loop, outside the sandbox. In a run it owns a
+ * listening socket that the sandbox's init created inside the sandbox's
+ * network namespace (127.0.0.1:3128 there); standalone it listens on a host
+ * address. Each client connection speaks an HTTP proxy request (CONNECT, or
+ * an absolute-URI request forwarded with keep-alive towards the client) or
+ * SOCKS5, told apart by the first byte. Every request is decided by
+ * egress.c (names, then the addresses they resolve to, then rate limits)
+ * before any byte goes upstream, and every decision becomes one JSON line.
+ *
+ * Data path: tunnels move bytes with splice(2) through a pipe per direction,
+ * so payload never enters user space and an idle tunnel costs a few hundred
+ * bytes of memory; plain-HTTP messages go through small buffers because their
+ * heads are parsed and rewritten. Names are resolved by a few threads running
+ * getaddrinfo (the only blocking call), which hand results back over a pipe.
+ *
+ * Fail closed: anything the gateway cannot parse, decide or reach is refused
+ * with a reason (403/429/502/504 and their SOCKS codes); if the gateway dies,
+ * its socket dies with it and the sandbox has no network at all.
+ */
+#include "egress.h"
+#include "http_parse.h"
+#include "socks5.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define BUF_CAP (64 * 1024)	  /* a plain-HTTP direction's buffer, and the head limit */
+#define PIPE_CAP (64 * 1024)	  /* what a splice pipe holds by default */
+#define SWEEP_US (100 * 1000)	  /* timeouts are checked this often */
+#define CLOSE_GRACE_US (5 * 1000000ull) /* to deliver a refusal before closing */
+#define RESOLVERS 4
+#define MAX_ADDRS 8
+#define ACCEPT_SLACK 32		  /* accepted beyond the limit, to be told 429 */
+#define DRIVE_ROUNDS 16		  /* per wake-up: one busy tunnel must not starve others */
+#define MAX_LOCAL 64		  /* this host's own addresses, re-read every LOCAL_US */
+#define LOCAL_US (10 * 1000000ull)
+
+enum cstate {
+	C_SNIFF,	/* nothing read yet */
+	C_HTTP_HEAD,	/* reading a request head */
+	C_SOCKS_GREET,
+	C_SOCKS_AUTH,
+	C_SOCKS_REQ,
+	C_RESOLVING,
+	C_CONNECTING,
+	C_TUNNEL,	/* CONNECT or SOCKS5: bytes both ways */
+	C_HTTP_FWD,	/* one plain-HTTP request and its response */
+	C_CLOSING,	/* delivering a last answer, then close */
+};
+
+enum cproto { P_NONE, P_HTTP, P_CONNECT, P_SOCKS };
+
+struct buf {
+	char *p;
+	size_t len;
+};
+
+struct resolve_job;
+
+struct conn {
+	struct conn *prev, *next;
+	int cfd, ufd;
+	uint32_t cev, uev; /* current epoll interest; 0 = not registered (so no
+			    * EPOLLHUP can be reported for an fd we do not wait on) */
+	enum cstate st;
+	enum cproto proto;
+	bool dead, over_limit, client_eof, upstream_eof, event_done, keep, lingering;
+	uint64_t discarded; /* lingering close: bytes read and dropped */
+	struct buf cin, cout, uin, uout;
+
+	/* the request being decided or served */
+	char host[256];
+	uint16_t port;
+	char method[16];
+	char addr[INET6_ADDRSTRLEN];
+	const char *rule;
+	char reason[192];
+	int status;
+	bool allowed;
+	uint64_t rate_mask;
+	char client[INET6_ADDRSTRLEN + 8];
+
+	uint64_t t_start, t_active, deadline, throttled_until;
+	uint64_t up, down; /* bytes client->upstream, upstream->client */
+
+	struct resolve_job *job;
+	struct sockaddr_storage addrs[MAX_ADDRS];
+	size_t n_addrs, next_addr;
+
+	/* tunnel */
+	int pipe_up[2], pipe_down[2];
+	size_t in_up, in_down;
+	bool eof_up, eof_down, shut_up, shut_down;
+
+	/* plain HTTP */
+	enum http_body req_body, resp_body;
+	uint64_t req_left, resp_left;
+	struct http_chunked req_chunk, resp_chunk;
+	bool req_done, resp_head_done, resp_done, head_request, client_keep_alive;
+};
+
+struct resolve_job {
+	struct resolve_job *next;
+	struct conn *c; /* NULL once the connection went away */
+	char host[256];
+	int rc;
+	struct sockaddr_storage addrs[MAX_ADDRS];
+	size_t n;
+};
+
+struct gw {
+	const struct gateway_config *cfg;
+	const struct al_policy *pol;
+	struct egress_rules rules;
+	int ep, sigfd, res_pipe[2];
+	struct conn *live, *zombies;
+	size_t n_live;
+	bool listening, stop, in_sync;
+	uint64_t now, last_sweep;
+	char auth_b64[700];
+	struct sockaddr_storage local[MAX_LOCAL];
+	size_t n_local;
+	uint64_t local_read;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct resolve_job *queue, *queue_tail;
+	pthread_t threads[RESOLVERS];
+	size_t n_threads;
+};
+
+/* epoll tags that are not connections (a connection is tagged by its
+ * address, its upstream side by the address + 1) */
+static int tag_listen, tag_ctl, tag_sig, tag_res;
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* ---- buffers ------------------------------------------------------------ */
+
+static size_t room(const struct buf *b) { return BUF_CAP - b->len; }
+
+static int buf_put(struct buf *b, const void *p, size_t n)
+{
+	if (!n)
+		return 0;
+	if (n > room(b))
+		return -1;
+	if (!b->p && !(b->p = malloc(BUF_CAP)))
+		return -1;
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+static void buf_take(struct buf *b, size_t n)
+{
+	memmove(b->p, b->p + n, b->len - n);
+	b->len -= n;
+}
+
+static void buf_free(struct buf *b)
+{
+	free(b->p);
+	*b = (struct buf){ 0 };
+}
+
+/* read up to max bytes; > 0 = got that many, 0 = nothing now, -1 = EOF or error */
+static ssize_t buf_read(struct buf *b, int fd, uint64_t max)
+{
+	size_t want = room(b) < max ? room(b) : (size_t)max;
+	if (!want)
+		return 0;
+	if (!b->p && !(b->p = malloc(BUF_CAP)))
+		return -1;
+	ssize_t n = recv(fd, b->p + b->len, want, 0);
+	if (n > 0) {
+		b->len += (size_t)n;
+		return n;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	return -1;
+}
+
+/* 1 = wrote everything, 0 = blocked, -1 = error */
+static int buf_write(struct buf *b, int fd, uint64_t *counter)
+{
+	while (b->len) {
+		ssize_t n = send(fd, b->p, b->len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -1;
+		if (counter)
+			*counter += (uint64_t)n;
+		buf_take(b, (size_t)n);
+	}
+	return 1;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static const char *proto_name(enum cproto p)
+{
+	switch (p) {
+	case P_HTTP: return "http";
+	case P_CONNECT: return "connect";
+	case P_SOCKS: return "socks5";
+	default: return "unknown";
+	}
+}
+
+static void write_event(struct gw *g, struct conn *c)
+{
+	char line[2048], ts[40];
+	struct timespec rt;
+	struct tm tm;
+	if (c->event_done || g->cfg->events_fd < 0)
+		return;
+	c->event_done = true;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	gmtime_r(&rt.tv_sec, &tm);
+	size_t k = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + k, sizeof ts - k, ".%03ldZ", rt.tv_nsec / 1000000);
+	FILE *f = fmemopen(line, sizeof line - 1, "w");
+	if (!f)
+		return;
+	fprintf(f, "{\"type\":\"egress\",\"time\":\"%s\",\"proto\":\"%s\"", ts, proto_name(c->proto));
+	if (g->cfg->log_client) {
+		fputs(",\"client\":", f);
+		json_write_string(f, c->client);
+	}
+	fputs(",\"host\":", f);
+	json_write_string(f, c->host);
+	fprintf(f, ",\"port\":%u,\"address\":", c->port);
+	json_write_string(f, c->addr);
+	if (c->method[0]) {
+		fputs(",\"method\":", f);
+		json_write_string(f, c->method);
+	}
+	fprintf(f, ",\"verdict\":\"%s\",\"rule\":", c->allowed ? "allow" : "deny");
+	json_write_string(f, c->rule ? c->rule : "");
+	fputs(",\"reason\":", f);
+	json_write_string(f, c->reason);
+	fprintf(f, ",\"status\":%d,\"bytes_up\":%llu,\"bytes_down\":%llu,\"duration_ms\":%.3f}\n",
+		c->status, (unsigned long long)c->up, (unsigned long long)c->down,
+		(double)(now_us() - c->t_start) / 1000.0);
+	long len = ftell(f);
+	fclose(f);
+	if (len <= 0 || (size_t)len >= sizeof line - 1)
+		return;
+	/* One write per line: concurrent writers (O_APPEND) never interleave. */
+	size_t off = 0;
+	while (off < (size_t)len) {
+		ssize_t n = write(g->cfg->events_fd, line + off, (size_t)len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+/* ---- connection lifecycle ----------------------------------------------- */
+
+static void set_interest(struct gw *g, int fd, uint32_t *cur, uint32_t want, void *tag)
+{
+	if (fd < 0 || *cur == want)
+		return;
+	struct epoll_event ev = { .events = want, .data.ptr = tag };
+	int op = !want ? EPOLL_CTL_DEL : *cur ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(g->ep, op, fd, &ev) == 0)
+		*cur = want;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void close_upstream(struct conn *c)
+{
+	close_fd(&c->ufd);
+	c->uev = 0;
+	close_fd(&c->pipe_up[0]);
+	close_fd(&c->pipe_up[1]);
+	close_fd(&c->pipe_down[0]);
+	close_fd(&c->pipe_down[1]);
+	buf_free(&c->uin);
+	buf_free(&c->uout);
+}
+
+static void start_listening(struct gw *g, bool on);
+
+static void conn_close(struct gw *g, struct conn *c)
+{
+	if (c->dead)
+		return;
+	write_event(g, c);
+	c->dead = true;
+	if (c->job)
+		c->job->c = NULL; /* the resolver's answer will be dropped */
+	close_upstream(c);
+	close_fd(&c->cfd);
+	c->cev = 0;
+	buf_free(&c->cin);
+	buf_free(&c->cout);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		g->live = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	g->n_live--;
+	/* freed after the current batch of epoll events, which may name it */
+	c->next = g->zombies;
+	g->zombies = c;
+	if (!g->listening && !g->stop)
+		start_listening(g, true);
+}
+
+/* A refusal: answer in the client's protocol, log, close once delivered. */
+static void refuse(struct gw *g, struct conn *c, int status, const char *rule, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void refuse(struct gw *g, struct conn *c, int status, const char *rule, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->reason, sizeof c->reason, fmt, ap);
+	va_end(ap);
+	c->status = status;
+	c->rule = rule;
+	if (c->proto == P_SOCKS) {
+		uint8_t rep = SOCKS5_REP_FAILURE, out[10];
+		switch (status) {
+		case 403: case 429: rep = SOCKS5_REP_NOT_ALLOWED; break;
+		case 502: rep = SOCKS5_REP_REFUSED; break;
+		case 503: rep = SOCKS5_REP_HOST_UNREACHABLE; break;
+		case 504: rep = SOCKS5_REP_TTL_EXPIRED; break;
+		case 505: rep = SOCKS5_REP_CMD_UNSUPPORTED; break;
+		case 508: rep = SOCKS5_REP_ATYP_UNSUPPORTED; break;
+		}
+		c->status = rep;
+		buf_put(&c->cout, out, socks5_write_reply(rep, out));
+	} else if (c->proto != P_NONE) {
+		char out[1024];
+		size_t n = http_write_error(status == 503 ? 502 : status, c->reason, out, sizeof out);
+		buf_put(&c->cout, out, n);
+	}
+	write_event(g, c);
+	close_upstream(c);
+	c->st = C_CLOSING;
+	c->deadline = g->now + CLOSE_GRACE_US;
+}
+
+/* ---- decisions ---------------------------------------------------------- */
+
+static void start_connect(struct gw *g, struct conn *c);
+
+/* The addresses of this host's interfaces: a request to them is lateral
+ * movement into the host (its services listen there), not egress. */
+static void read_local_addrs(struct gw *g)
+{
+	struct ifaddrs *ifa = NULL;
+	g->local_read = g->now;
+	if (getifaddrs(&ifa) < 0)
+		return;
+	g->n_local = 0;
+	for (struct ifaddrs *i = ifa; i && g->n_local < MAX_LOCAL; i = i->ifa_next)
+		if (i->ifa_addr && (i->ifa_addr->sa_family == AF_INET || i->ifa_addr->sa_family == AF_INET6))
+			memcpy(&g->local[g->n_local++], i->ifa_addr,
+			       i->ifa_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+								 : sizeof(struct sockaddr_in6));
+	freeifaddrs(ifa);
+}
+
+static bool is_local_addr(struct gw *g, const struct sockaddr *sa)
+{
+	if (!g->local_read || g->now - g->local_read >= LOCAL_US)
+		read_local_addrs(g);
+	for (size_t i = 0; i < g->n_local; i++) {
+		const struct sockaddr *l = (const struct sockaddr *)&g->local[i];
+		if (l->sa_family != sa->sa_family)
+			continue;
+		if (sa->sa_family == AF_INET &&
+		    ((const struct sockaddr_in *)l)->sin_addr.s_addr == ((const struct sockaddr_in *)sa)->sin_addr.s_addr)
+			return true;
+		if (sa->sa_family == AF_INET6 &&
+		    memcmp(&((const struct sockaddr_in6 *)l)->sin6_addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void resolved(struct gw *g, struct conn *c, const struct sockaddr_storage *addrs, size_t n,
+		     const char *err)
+{
+	const char *range = NULL, *special_addr_range = NULL;
+	char first_special[INET6_ADDRSTRLEN] = "";
+	c->n_addrs = c->next_addr = 0;
+	if (err) {
+		refuse(g, c, 503, "resolve", "cannot resolve %s: %s", c->host, err);
+		return;
+	}
+	for (size_t i = 0; i < n && c->n_addrs < MAX_ADDRS; i++) {
+		const struct sockaddr *sa = (const struct sockaddr *)&addrs[i];
+		bool special = egress_addr_special(sa, &range);
+		if (!special && is_local_addr(g, sa)) {
+			special = true;
+			range = "this host";
+		}
+		if (special) {
+			const struct egress_entry *e = egress_addr_entry(&g->rules, sa, c->port);
+			if (!e) {
+				if (!special_addr_range) {
+					special_addr_range = range;
+					const void *a = sa->sa_family == AF_INET ?
+						(const void *)&((const struct sockaddr_in *)sa)->sin_addr :
+						(const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+					inet_ntop(sa->sa_family, a, first_special, sizeof first_special);
+				}
+				continue;
+			}
+		}
+		c->addrs[c->n_addrs++] = addrs[i];
+	}
+	if (!c->n_addrs && special_addr_range) {
+		snprintf(c->addr, sizeof c->addr, "%s", first_special);
+		c->allowed = false;
+		refuse(g, c, 403, "address ranges",
+		       "%s resolves to %s (%s), which only an address entry can allow", c->host,
+		       first_special, special_addr_range);
+		return;
+	}
+	if (!c->n_addrs) {
+		refuse(g, c, 503, "resolve", "no address for %s", c->host);
+		return;
+	}
+	start_connect(g, c);
+}
+
+/* Policy, then rate limits, then the name. */
+static void decide(struct gw *g, struct conn *c)
+{
+	struct egress_verdict v;
+	if (c->over_limit) {
+		refuse(g, c, 429, "max_connections", "connection limit: %llu concurrent connections",
+		       (unsigned long long)g->pol->net_max_connections);
+		return;
+	}
+	egress_decide(&g->rules, c->host, c->port, &v);
+	if (!v.allow) {
+		refuse(g, c, v.status, v.rule, "%s", v.reason);
+		return;
+	}
+	c->rule = v.rule;
+	c->rate_mask = egress_rate_mask(&g->rules, c->host);
+	if (!egress_rate_request(&g->rules, c->rate_mask, g->now, &v)) {
+		refuse(g, c, 429, v.rule, "%s", v.reason);
+		return;
+	}
+	c->allowed = true;
+	c->status = 0;
+	c->deadline = g->now + g->pol->net_connect_timeout_ms * 1000;
+	struct sockaddr_storage ss;
+	const struct sockaddr_storage *o;
+	if (egress_parse_ip(c->host, &ss)) {
+		resolved(g, c, &ss, 1, NULL);
+		return;
+	}
+	if ((o = egress_override(&g->rules, c->host))) {
+		resolved(g, c, o, 1, NULL);
+		return;
+	}
+	struct resolve_job *j = calloc(1, sizeof *j);
+	if (!j) {
+		refuse(g, c, 503, "resolve", "out of memory");
+		return;
+	}
+	j->c = c;
+	snprintf(j->host, sizeof j->host, "%s", c->host);
+	c->job = j;
+	c->st = C_RESOLVING;
+	pthread_mutex_lock(&g->mu);
+	if (g->queue_tail)
+		g->queue_tail->next = j;
+	else
+		g->queue = j;
+	g->queue_tail = j;
+	pthread_cond_signal(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+static void *resolver_main(void *arg)
+{
+	struct gw *g = arg;
+	for (;;) {
+		pthread_mutex_lock(&g->mu);
+		while (!g->queue)
+			pthread_cond_wait(&g->cv, &g->mu);
+		struct resolve_job *j = g->queue;
+		g->queue = j->next;
+		if (!g->queue)
+			g->queue_tail = NULL;
+		pthread_mutex_unlock(&g->mu);
+
+		struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
+		j->rc = getaddrinfo(j->host, NULL, &hints, &res);
+		for (struct addrinfo *a = res; a && j->n < MAX_ADDRS; a = a->ai_next)
+			if (a->ai_addrlen <= sizeof j->addrs[0] &&
+			    (a->ai_family == AF_INET || a->ai_family == AF_INET6))
+				memcpy(&j->addrs[j->n++], a->ai_addr, a->ai_addrlen);
+		if (res)
+			freeaddrinfo(res);
+		/* hand the job back; the loop frees it */
+		while (write(g->res_pipe[1], &j, sizeof j) < 0 && errno == EINTR)
+			;
+	}
+	return NULL;
+}
+
+static void on_resolved(struct gw *g)
+{
+	struct resolve_job *j;
+	while (read(g->res_pipe[0], &j, sizeof j) == sizeof j) {
+		struct conn *c = j->c;
+		if (c && !c->dead && c->st == C_RESOLVING) {
+			c->job = NULL;
+			resolved(g, c, j->addrs, j->n, j->rc ? gai_strerror(j->rc) : NULL);
+		}
+		free(j);
+	}
+}
+
+/* ---- upstream ----------------------------------------------------------- */
+
+static void set_addr_text(struct conn *c, const struct sockaddr_storage *ss)
+{
+	const void *a = ss->ss_family == AF_INET ? (const void *)&((const struct sockaddr_in *)ss)->sin_addr
+						 : (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+	inet_ntop(ss->ss_family, a, c->addr, sizeof c->addr);
+}
+
+static void nodelay(int fd)
+{
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static void start_connect(struct gw *g, struct conn *c)
+{
+	int last_err = ECONNREFUSED;
+	while (c->next_addr < c->n_addrs) {
+		struct sockaddr_storage ss = c->addrs[c->next_addr++];
+		set_addr_text(c, &ss);
+		socklen_t len;
+		if (ss.ss_family == AF_INET) {
+			((struct sockaddr_in *)&ss)->sin_port = htons(c->port);
+			len = sizeof(struct sockaddr_in);
+		} else {
+			((struct sockaddr_in6 *)&ss)->sin6_port = htons(c->port);
+			len = sizeof(struct sockaddr_in6);
+		}
+		int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			last_err = errno;
+			continue;
+		}
+		nodelay(fd);
+		if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+			last_err = errno;
+			close(fd);
+			continue;
+		}
+		struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = (char *)c + 1 };
+		if (epoll_ctl(g->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			last_err = errno;
+			close(fd);
+			continue;
+		}
+		c->ufd = fd;
+		c->uev = EPOLLOUT;
+		c->st = C_CONNECTING;
+		return;
+	}
+	refuse(g, c, 502, c->rule, "cannot connect to %s port %u: %s", c->addr, c->port,
+	       strerror(last_err));
+}
+
+static bool make_pipes(struct conn *c)
+{
+	if (pipe2(c->pipe_up, O_NONBLOCK | O_CLOEXEC) < 0)
+		return false;
+	if (pipe2(c->pipe_down, O_NONBLOCK | O_CLOEXEC) < 0)
+		return false;
+	return true;
+}
+
+static void connected(struct gw *g, struct conn *c)
+{
+	static const char established[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+	c->t_active = g->now;
+	c->deadline = 0;
+	if (c->proto == P_HTTP) {
+		c->st = C_HTTP_FWD;
+		c->status = 0;
+		return;
+	}
+	if (!make_pipes(c)) {
+		refuse(g, c, 502, c->rule, "out of file descriptors");
+		return;
+	}
+	if (c->proto == P_CONNECT) {
+		buf_put(&c->cout, established, sizeof established - 1);
+		c->status = 200;
+	} else {
+		uint8_t out[10];
+		buf_put(&c->cout, out, socks5_write_reply(SOCKS5_REP_OK, out));
+		c->status = SOCKS5_REP_OK;
+	}
+	/* bytes the client sent after its request (a TLS hello) go first */
+	if (c->cin.len) {
+		buf_put(&c->uout, c->cin.p, c->cin.len);
+		c->up += c->cin.len;
+		c->cin.len = 0;
+	}
+	buf_free(&c->cin);
+	c->st = C_TUNNEL;
+}
+
+static void on_connect_ready(struct gw *g, struct conn *c)
+{
+	int e = 0;
+	socklen_t len = sizeof e;
+	if (getsockopt(c->ufd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+		e = errno;
+	if (e == 0) {
+		connected(g, c);
+		return;
+	}
+	close_fd(&c->ufd);
+	c->uev = 0;
+	if (c->next_addr < c->n_addrs) {
+		start_connect(g, c);
+		return;
+	}
+	refuse(g, c, 502, c->rule, "cannot connect to %s port %u: %s", c->addr, c->port, strerror(e));
+}
+
+/* ---- client requests ---------------------------------------------------- */
+
+static void b64(const char *in, size_t n, char *out)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)in[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned char)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)in[i + 2];
+		out[o++] = tab[(v >> 18) & 63];
+		out[o++] = tab[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? tab[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+/* Constant time in the length of the expected value. */
+static bool same_secret(const char *got, size_t n, const char *want)
+{
+	size_t wl = strlen(want);
+	unsigned char d = n != wl;
+	for (size_t i = 0; i < wl; i++)
+		d |= (unsigned char)(want[i] ^ (i < n ? got[i] : 0));
+	return d == 0;
+}
+
+static bool http_authorised(struct gw *g, const struct http_request *req)
+{
+	if (!g->cfg->auth)
+		return true;
+	const struct http_span *h = http_header_get(req->headers, req->n_headers, "proxy-authorization");
+	if (!h || h->n < 6 || strncasecmp(h->p, "basic ", 6) != 0)
+		return false;
+	const char *p = h->p + 6;
+	size_t n = h->n - 6;
+	while (n && *p == ' ')
+		p++, n--;
+	return same_secret(p, n, g->auth_b64);
+}
+
+static void begin_request(struct gw *g, struct conn *c)
+{
+	c->t_start = g->now;
+	c->up = c->down = 0;
+	c->status = 0;
+	c->allowed = false;
+	c->event_done = false;
+	c->rule = NULL;
+	c->reason[0] = c->addr[0] = c->method[0] = '\0';
+}
+
+static void on_http_head(struct gw *g, struct conn *c)
+{
+	struct http_request req;
+	int r = http_parse_request(c->cin.p, c->cin.len, &req);
+	if (r == 0) {
+		if (c->client_eof) {
+			if (c->cin.len) {
+				refuse(g, c, 400, "syntax", "incomplete request");
+			} else {
+				c->event_done = true; /* an idle keep-alive connection ending: no request */
+				conn_close(g, c);
+			}
+		}
+		return;
+	}
+	c->proto = P_HTTP;
+	begin_request(g, c);
+	if (r < 0) {
+		const char *text = -r == 414 ? "request line too long" : -r == 431 ? "request head too large"
+				 : -r == 501 ? "not implemented (only http:// URIs and chunked bodies)"
+				 : -r == 505 ? "HTTP version not supported" : "malformed request";
+		refuse(g, c, -r, "syntax", "%s", text);
+		return;
+	}
+	snprintf(c->method, sizeof c->method, "%.*s", (int)(req.method.n < 15 ? req.method.n : 15), req.method.p);
+	snprintf(c->host, sizeof c->host, "%s", req.host);
+	c->port = req.port;
+	if (!http_authorised(g, &req)) {
+		static const char need_auth[] =
+			"HTTP/1.1 407 Proxy Authentication Required\r\n"
+			"Proxy-Authenticate: Basic realm=\"airlock\"\r\n"
+			"X-Airlock-Reason: proxy authentication required\r\n"
+			"Content-Length: 0\r\nConnection: close\r\n\r\n";
+		snprintf(c->reason, sizeof c->reason, "proxy authentication required");
+		c->status = 407;
+		c->rule = "auth";
+		buf_put(&c->cout, need_auth, sizeof need_auth - 1);
+		write_event(g, c);
+		c->st = C_CLOSING;
+		c->deadline = g->now + CLOSE_GRACE_US;
+		return;
+	}
+	if (req.is_connect) {
+		c->proto = P_CONNECT;
+		c->method[0] = '\0';
+		buf_take(&c->cin, (size_t)r);
+		decide(g, c);
+		return;
+	}
+	/* plain HTTP: the rewritten head is ready before the decision; it
+	 * goes out only if the request is allowed */
+	char head[HTTP_MAX_HEAD + 512];
+	ssize_t n = http_write_upstream_request(&req, head, sizeof head);
+	if (n < 0) {
+		refuse(g, c, 431, "syntax", "request head too large");
+		return;
+	}
+	c->req_body = req.body;
+	c->req_left = req.content_length;
+	c->req_chunk = (struct http_chunked){ 0 };
+	c->req_done = req.body == HTTP_BODY_NONE;
+	c->client_keep_alive = req.keep_alive;
+	c->head_request = req.method.n == 4 && memcmp(req.method.p, "HEAD", 4) == 0;
+	c->resp_head_done = c->resp_done = false;
+	c->resp_chunk = (struct http_chunked){ 0 };
+	buf_take(&c->cin, (size_t)r);
+	buf_free(&c->uout);
+	if (buf_put(&c->uout, head, (size_t)n) < 0) {
+		refuse(g, c, 431, "syntax", "request head too large");
+		return;
+	}
+	decide(g, c);
+}
+
+static void on_socks(struct gw *g, struct conn *c)
+{
+	const uint8_t *b = (const uint8_t *)c->cin.p;
+	int r;
+	c->proto = P_SOCKS;
+	if (c->st == C_SOCKS_GREET) {
+		bool none = false, userpass = false;
+		r = socks5_parse_greeting(b, c->cin.len, &none, &userpass);
+		if (r < 0) {
+			begin_request(g, c);
+			refuse(g, c, 400, "syntax", "malformed SOCKS5 greeting");
+			return;
+		}
+		if (r == 0)
+			return;
+		buf_take(&c->cin, (size_t)r);
+		uint8_t reply[2] = { SOCKS5_VERSION, SOCKS5_AUTH_NO_ACCEPTABLE };
+		if (g->cfg->auth ? userpass : none)
+			reply[1] = g->cfg->auth ? SOCKS5_AUTH_USERPASS : SOCKS5_AUTH_NONE;
+		buf_put(&c->cout, reply, 2);
+		if (reply[1] == SOCKS5_AUTH_NO_ACCEPTABLE) {
+			begin_request(g, c);
+			snprintf(c->reason, sizeof c->reason, "no acceptable SOCKS5 authentication method");
+			c->rule = "auth";
+			c->proto = P_SOCKS;
+			write_event(g, c);
+			c->st = C_CLOSING;
+			c->deadline = g->now + CLOSE_GRACE_US;
+			return;
+		}
+		c->st = g->cfg->auth ? C_SOCKS_AUTH : C_SOCKS_REQ;
+		return;
+	}
+	if (c->st == C_SOCKS_AUTH) {
+		char user[256], pass[256], both[520];
+		r = socks5_parse_userpass(b, c->cin.len, user, pass);
+		if (r == 0)
+			return;
+		bool ok = false;
+		if (r > 0) {
+			int k = snprintf(both, sizeof both, "%s:%s", user, pass);
+			ok = same_secret(both, (size_t)k, g->cfg->auth);
+			explicit_bzero(pass, sizeof pass);
+			explicit_bzero(both, sizeof both);
+			buf_take(&c->cin, (size_t)r);
+		}
+		uint8_t reply[2] = { 1, ok ? 0 : 1 };
+		buf_put(&c->cout, reply, 2);
+		if (!ok) {
+			begin_request(g, c);
+			snprintf(c->reason, sizeof c->reason, "SOCKS5 authentication failed");
+			c->rule = "auth";
+			c->status = 1;
+			write_event(g, c);
+			c->st = C_CLOSING;
+			c->deadline = g->now + CLOSE_GRACE_US;
+			return;
+		}
+		c->st = C_SOCKS_REQ;
+		return;
+	}
+	struct socks5_request req;
+	r = socks5_parse_request(b, c->cin.len, &req);
+	if (r == 0)
+		return;
+	begin_request(g, c);
+	if (r < 0) {
+		refuse(g, c, -r == SOCKS5_REP_ATYP_UNSUPPORTED ? 508 : 400, "syntax",
+		       "malformed SOCKS5 request");
+		return;
+	}
+	buf_take(&c->cin, (size_t)r);
+	snprintf(c->host, sizeof c->host, "%s", req.host);
+	c->port = req.port;
+	if (req.cmd != SOCKS5_CMD_CONNECT) {
+		snprintf(c->method, sizeof c->method, "%s", req.cmd == SOCKS5_CMD_BIND ? "BIND" : "UDP");
+		refuse(g, c, 505, "socks5", "SOCKS5 %s is not offered; only CONNECT",
+		       req.cmd == SOCKS5_CMD_BIND ? "BIND" : req.cmd == SOCKS5_CMD_UDP_ASSOCIATE ? "UDP ASSOCIATE" : "this command");
+		return;
+	}
+	decide(g, c);
+}
+
+/* ---- moving bytes ------------------------------------------------------- */
+
+/* One direction of a tunnel: from -> pipe -> to. Returns 1 on progress,
+ * 0 when stuck, -1 on error. */
+static int pump(struct gw *g, struct conn *c, int from, int to, int *pipefd, size_t *in, bool *eof,
+		bool *shut, uint64_t *counter)
+{
+	int progress = 0;
+	if (!*eof && *in == 0) {
+		uint64_t budget = egress_rate_bytes_budget(&g->rules, c->rate_mask, g->now);
+		size_t want = budget < PIPE_CAP ? (size_t)budget : PIPE_CAP;
+		if (want == 0) {
+			/* the byte bucket is empty: wait for it to refill */
+			c->throttled_until = g->now + SWEEP_US;
+		} else {
+			ssize_t n = splice(from, NULL, pipefd[1], NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				*in += (size_t)n;
+				*counter += (uint64_t)n;
+				egress_rate_bytes_spend(&g->rules, c->rate_mask, (uint64_t)n);
+				progress = 1;
+			} else if (n == 0) {
+				*eof = true;
+				progress = 1;
+			} else if (errno != EAGAIN && errno != EINTR) {
+				return -1;
+			}
+		}
+	}
+	if (*in > 0) {
+		ssize_t m = splice(pipefd[0], NULL, to, NULL, *in, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (m > 0) {
+			*in -= (size_t)m;
+			progress = 1;
+		} else if (m < 0 && errno != EAGAIN && errno != EINTR) {
+			return -1;
+		}
+	}
+	if (*eof && *in == 0 && !*shut) {
+		shutdown(to, SHUT_WR);
+		*shut = true;
+		progress = 1;
+	}
+	return progress;
+}
+
+static int drive_tunnel(struct gw *g, struct conn *c)
+{
+	int w, progress = 0;
+	if (c->cout.len) {
+		if ((w = buf_write(&c->cout, c->cfd, NULL)) < 0)
+			return -1;
+		if (w > 0)
+			buf_free(&c->cout);
+	}
+	if (c->uout.len) {
+		if ((w = buf_write(&c->uout, c->ufd, NULL)) < 0)
+			return -1;
+		if (w > 0)
+			buf_free(&c->uout);
+	}
+	if (c->throttled_until > g->now)
+		return 0;
+	c->throttled_until = 0;
+	if (!c->uout.len) {
+		int r = pump(g, c, c->cfd, c->ufd, c->pipe_up, &c->in_up, &c->eof_up, &c->shut_up, &c->up);
+		if (r < 0)
+			return -1;
+		progress |= r;
+	}
+	if (!c->cout.len) {
+		int r = pump(g, c, c->ufd, c->cfd, c->pipe_down, &c->in_down, &c->eof_down, &c->shut_down,
+			     &c->down);
+		if (r < 0)
+			return -1;
+		progress |= r;
+	}
+	if (progress)
+		c->t_active = g->now;
+	if (c->shut_up && c->shut_down)
+		return -1; /* both sides done: a normal end */
+	return progress;
+}
+
+/* Move the part of src that belongs to the current message to dst. */
+static int forward_body(struct buf *src, struct buf *dst, enum http_body kind, uint64_t *left,
+			struct http_chunked *ch, bool *done, bool src_eof)
+{
+	size_t k = src->len < room(dst) ? src->len : room(dst);
+	switch (kind) {
+	case HTTP_BODY_NONE:
+		*done = true;
+		return 0;
+	case HTTP_BODY_LENGTH:
+		if (k > *left)
+			k = (size_t)*left;
+		*left -= k;
+		*done = *left == 0;
+		break;
+	case HTTP_BODY_CHUNKED: {
+		ssize_t r = http_chunked_feed(ch, src->p, k);
+		if (r < 0)
+			return -1;
+		k = (size_t)r;
+		*done = ch->done;
+		break;
+	}
+	case HTTP_BODY_UNTIL_CLOSE:
+		*done = src_eof && k == src->len;
+		break;
+	}
+	if (k) {
+		buf_put(dst, src->p, k);
+		buf_take(src, k);
+	}
+	return k > 0;
+}
+
+static void reset_for_next_request(struct gw *g, struct conn *c)
+{
+	write_event(g, c);
+	close_upstream(c);
+	c->st = C_HTTP_HEAD;
+	c->upstream_eof = false;
+	c->proto = P_HTTP;
+	c->t_active = g->now;
+	c->deadline = g->now + g->pol->net_idle_timeout_ms * 1000;
+}
+
+/* Read from fd within the byte-rate budget; sets *eof at EOF or error. */
+static int rated_read(struct gw *g, struct conn *c, struct buf *b, int fd, bool *eof)
+{
+	uint64_t budget = egress_rate_bytes_budget(&g->rules, c->rate_mask, g->now);
+	if (*eof || !room(b))
+		return 0;
+	if (!budget) {
+		c->throttled_until = g->now + SWEEP_US;
+		return 0;
+	}
+	ssize_t n = buf_read(b, fd, budget);
+	if (n < 0)
+		*eof = true;
+	else if (n > 0)
+		egress_rate_bytes_spend(&g->rules, c->rate_mask, (uint64_t)n);
+	return n != 0;
+}
+
+static int drive_http(struct gw *g, struct conn *c)
+{
+	int progress = 0, r;
+	if (c->throttled_until > g->now)
+		return 0;
+	c->throttled_until = 0;
+	/* request body: client -> uout */
+	if (!c->req_done) {
+		progress |= rated_read(g, c, &c->cin, c->cfd, &c->client_eof);
+		if ((r = forward_body(&c->cin, &c->uout, c->req_body, &c->req_left, &c->req_chunk,
+				      &c->req_done, c->client_eof)) < 0) {
+			refuse(g, c, 400, "syntax", "malformed chunked request body");
+			return 0;
+		}
+		progress |= r;
+		if (!c->req_done && c->client_eof && !c->cin.len)
+			return -1; /* the client gave up mid-body */
+	}
+	size_t pending = c->uout.len;
+	if (c->uout.len && (r = buf_write(&c->uout, c->ufd, &c->up)) < 0) {
+		if (!c->resp_head_done) {
+			refuse(g, c, 502, c->rule, "upstream closed the connection");
+			return 0;
+		}
+		return -1;
+	}
+	progress |= c->uout.len != pending;
+	/* response: upstream -> uin -> cout */
+	if (!c->resp_done)
+		progress |= rated_read(g, c, &c->uin, c->ufd, &c->upstream_eof);
+	while (!c->resp_head_done && c->uin.len) {
+		struct http_response res;
+		r = http_parse_response(c->uin.p, c->uin.len, c->head_request, &res);
+		if (r == 0 && !c->upstream_eof && c->uin.len < BUF_CAP)
+			break;
+		if (r <= 0 || res.status == 101) {
+			refuse(g, c, 502, c->rule, "malformed response from upstream");
+			return 0;
+		}
+		char head[BUF_CAP];
+		bool interim = res.status < 200;
+		c->keep = c->client_keep_alive && res.body != HTTP_BODY_UNTIL_CLOSE;
+		ssize_t n = http_write_client_response(&res, c->uin.p, interim || c->keep, head, sizeof head);
+		if (n < 0 || (size_t)n > room(&c->cout)) {
+			refuse(g, c, 502, c->rule, "response head too large");
+			return 0;
+		}
+		buf_put(&c->cout, head, (size_t)n);
+		buf_take(&c->uin, (size_t)r);
+		progress = 1;
+		if (interim)
+			continue; /* 100 Continue: the real answer follows */
+		c->status = res.status;
+		c->resp_head_done = true;
+		c->resp_body = res.body;
+		c->resp_left = res.content_length;
+	}
+	if (!c->resp_head_done && c->upstream_eof && !c->uin.len) {
+		refuse(g, c, 502, c->rule, "upstream closed without answering");
+		return 0;
+	}
+	if (c->resp_head_done && !c->resp_done) {
+		if ((r = forward_body(&c->uin, &c->cout, c->resp_body, &c->resp_left, &c->resp_chunk,
+				      &c->resp_done, c->upstream_eof)) < 0)
+			return -1;
+		progress |= r;
+		if (!c->resp_done && c->upstream_eof && !c->uin.len) {
+			snprintf(c->reason, sizeof c->reason, "upstream closed mid-response");
+			c->keep = false;
+			c->resp_done = true;
+		}
+	}
+	pending = c->cout.len;
+	if (c->cout.len && (r = buf_write(&c->cout, c->cfd, &c->down)) < 0)
+		return -1;
+	/* a write makes room: the next round may read and move more */
+	progress |= c->cout.len != pending;
+	if (progress)
+		c->t_active = g->now;
+	if (c->resp_done && !c->cout.len) {
+		if (!c->keep || !c->req_done)
+			return -1;
+		reset_for_next_request(g, c);
+		return 1;
+	}
+	return progress;
+}
+
+/* Read and parse whatever a connection in a head state has. */
+static int drive_head(struct gw *g, struct conn *c)
+{
+	int progress = 0;
+	size_t had = c->cin.len;
+	if (!c->client_eof && room(&c->cin)) {
+		ssize_t r = buf_read(&c->cin, c->cfd, BUF_CAP);
+		if (r < 0)
+			c->client_eof = true;
+		progress = r != 0;
+	}
+	/* the first byte of a request on a kept-alive connection starts the
+	 * request timeout: a slow head is cut however it began */
+	if (!had && c->cin.len && c->st == C_HTTP_HEAD) {
+		uint64_t limit = g->now + g->pol->net_request_timeout_ms * 1000;
+		if (!c->deadline || limit < c->deadline)
+			c->deadline = limit;
+	}
+	if (c->st == C_SNIFF && c->cin.len) {
+		uint8_t first = (uint8_t)c->cin.p[0];
+		c->st = first == SOCKS5_VERSION ? C_SOCKS_GREET : C_HTTP_HEAD;
+		if (first == 4) { /* SOCKS4: no names, no auth; not offered */
+			begin_request(g, c);
+			c->proto = P_SOCKS;
+			snprintf(c->reason, sizeof c->reason, "SOCKS4 is not offered; use SOCKS5");
+			c->rule = "syntax";
+			write_event(g, c);
+			return -1;
+		}
+	}
+	if (c->st == C_SNIFF && c->client_eof) {
+		c->event_done = true; /* connected and left without a word */
+		return -1;
+	}
+	enum cstate before = c->st;
+	size_t len = c->cin.len;
+	if (c->st == C_HTTP_HEAD && (c->cin.len || c->client_eof))
+		on_http_head(g, c);
+	else if (c->st >= C_SOCKS_GREET && c->st <= C_SOCKS_REQ && (c->cin.len || c->client_eof)) {
+		on_socks(g, c);
+		if (!c->dead && c->client_eof && c->st >= C_SOCKS_GREET && c->st <= C_SOCKS_REQ)
+			return -1;
+	}
+	return progress || c->st != before || c->cin.len != len;
+}
+
+/* Deliver the last answer, then close gently: a socket closed with unread
+ * bytes sends RST, which can destroy the answer (a 431 to a client still
+ * sending headers) before the client reads it. So half-close, and read and
+ * drop what still comes, for a bounded time and amount. */
+static int drive_closing(struct gw *g, struct conn *c)
+{
+	char sink[4096];
+	int w = buf_write(&c->cout, c->cfd, NULL);
+	if (w <= 0)
+		return w;
+	if (!c->lingering) {
+		shutdown(c->cfd, SHUT_WR);
+		c->lingering = true;
+		uint64_t limit = g->now + 2 * 1000000ull;
+		if (limit < c->deadline)
+			c->deadline = limit;
+	}
+	for (;;) {
+		ssize_t n = recv(c->cfd, sink, sizeof sink, 0);
+		if (n > 0 && (c->discarded += (uint64_t)n) < (1u << 20))
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		return -1; /* EOF, error, or enough */
+	}
+}
+
+static void update_interest(struct gw *g, struct conn *c)
+{
+	uint32_t cw = 0, uw = 0;
+	switch (c->st) {
+	case C_SNIFF: case C_HTTP_HEAD: case C_SOCKS_GREET: case C_SOCKS_AUTH: case C_SOCKS_REQ:
+		if (!c->client_eof && room(&c->cin))
+			cw |= EPOLLIN;
+		if (c->cout.len)
+			cw |= EPOLLOUT;
+		break;
+	case C_RESOLVING:
+		break;
+	case C_CONNECTING:
+		uw |= EPOLLOUT;
+		break;
+	case C_TUNNEL:
+		if (c->cout.len || c->in_down)
+			cw |= EPOLLOUT;
+		if (c->uout.len || c->in_up)
+			uw |= EPOLLOUT;
+		if (c->throttled_until)
+			break;
+		if (!c->eof_up && !c->in_up && !c->uout.len)
+			cw |= EPOLLIN;
+		if (!c->eof_down && !c->in_down && !c->cout.len)
+			uw |= EPOLLIN;
+		break;
+	case C_HTTP_FWD:
+		if (c->cout.len)
+			cw |= EPOLLOUT;
+		if (c->uout.len)
+			uw |= EPOLLOUT;
+		if (c->throttled_until)
+			break;
+		if (!c->req_done && !c->client_eof && room(&c->cin))
+			cw |= EPOLLIN;
+		if (!c->upstream_eof && room(&c->uin) && !c->resp_done)
+			uw |= EPOLLIN;
+		break;
+	case C_CLOSING:
+		cw |= c->cout.len ? EPOLLOUT : EPOLLIN;
+		break;
+	}
+	set_interest(g, c->cfd, &c->cev, cw, c);
+	set_interest(g, c->ufd, &c->uev, uw, (char *)c + 1);
+}
+
+static void drive(struct gw *g, struct conn *c)
+{
+	for (int round = 0; round < DRIVE_ROUNDS && !c->dead; round++) {
+		int r = 0;
+		switch (c->st) {
+		case C_SNIFF: case C_HTTP_HEAD: case C_SOCKS_GREET: case C_SOCKS_AUTH: case C_SOCKS_REQ:
+			if (c->cout.len && buf_write(&c->cout, c->cfd, NULL) < 0)
+				r = -1;
+			else
+				r = drive_head(g, c);
+			break;
+		case C_RESOLVING:
+		case C_CONNECTING:
+			break;
+		case C_TUNNEL:
+			r = drive_tunnel(g, c);
+			break;
+		case C_HTTP_FWD:
+			r = drive_http(g, c);
+			break;
+		case C_CLOSING:
+			r = drive_closing(g, c);
+			break;
+		}
+		if (r < 0) {
+			conn_close(g, c);
+			return;
+		}
+		if (r == 0)
+			break;
+	}
+	if (!c->dead)
+		update_interest(g, c);
+}
+
+/* ---- accepting ---------------------------------------------------------- */
+
+static void start_listening(struct gw *g, bool on)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &tag_listen };
+	if (on == g->listening)
+		return;
+	if (epoll_ctl(g->ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, g->cfg->listen_fd, &ev) == 0)
+		g->listening = on;
+}
+
+static void on_accept(struct gw *g)
+{
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof ss;
+		int fd = accept4(g->cfg->listen_fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		struct conn *c = calloc(1, sizeof *c);
+		if (!c) {
+			close(fd);
+			return;
+		}
+		c->cfd = fd;
+		c->ufd = c->pipe_up[0] = c->pipe_up[1] = c->pipe_down[0] = c->pipe_down[1] = -1;
+		c->t_start = c->t_active = g->now;
+		c->deadline = g->now + g->pol->net_request_timeout_ms * 1000;
+		c->over_limit = g->n_live >= g->pol->net_max_connections;
+		if (g->cfg->log_client && (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
+			char a[INET6_ADDRSTRLEN];
+			set_addr_text(c, &ss);
+			snprintf(a, sizeof a, "%s", c->addr);
+			c->addr[0] = '\0';
+			snprintf(c->client, sizeof c->client, ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
+				 ntohs(((struct sockaddr_in *)&ss)->sin_port));
+		}
+		nodelay(fd);
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+		if (epoll_ctl(g->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->cev = EPOLLIN;
+		c->next = g->live;
+		if (g->live)
+			g->live->prev = c;
+		g->live = c;
+		g->n_live++;
+		if (g->n_live >= g->pol->net_max_connections + ACCEPT_SLACK) {
+			start_listening(g, false); /* the rest wait in the backlog */
+			return;
+		}
+	}
+}
+
+/* ---- timeouts ----------------------------------------------------------- */
+
+static void sweep(struct gw *g)
+{
+	uint64_t idle = g->pol->net_idle_timeout_ms * 1000;
+	for (struct conn *c = g->live, *next; c; c = next) {
+		next = c->next;
+		if (c->throttled_until && c->throttled_until <= g->now) {
+			c->throttled_until = 0;
+			drive(g, c);
+			continue;
+		}
+		switch (c->st) {
+		case C_SNIFF: case C_HTTP_HEAD: case C_SOCKS_GREET: case C_SOCKS_AUTH: case C_SOCKS_REQ:
+			if (c->deadline && g->now >= c->deadline) {
+				if (c->cin.len || c->st != C_HTTP_HEAD || c->proto == P_NONE) {
+					begin_request(g, c);
+					if (c->st != C_SNIFF && c->st != C_HTTP_HEAD)
+						c->proto = P_SOCKS;
+					else if (c->cin.len)
+						c->proto = P_HTTP;
+					refuse(g, c, 408, "request_timeout", "no complete request within %llu ms",
+					       (unsigned long long)g->pol->net_request_timeout_ms);
+					drive(g, c);
+				} else {
+					c->event_done = true; /* an idle keep-alive connection */
+					conn_close(g, c);
+				}
+			}
+			break;
+		case C_RESOLVING:
+		case C_CONNECTING:
+			if (g->now >= c->deadline) {
+				refuse(g, c, 504, c->rule, "no connection to %s port %u within %llu ms", c->host,
+				       c->port, (unsigned long long)g->pol->net_connect_timeout_ms);
+				drive(g, c);
+			}
+			break;
+		case C_TUNNEL:
+		case C_HTTP_FWD:
+			if (g->now - c->t_active >= idle) {
+				if (c->st == C_HTTP_FWD && !c->resp_head_done) {
+					refuse(g, c, 504, c->rule, "upstream idle for %llu ms",
+					       (unsigned long long)g->pol->net_idle_timeout_ms);
+					drive(g, c);
+				} else {
+					snprintf(c->reason, sizeof c->reason, "idle for %llu ms",
+						 (unsigned long long)g->pol->net_idle_timeout_ms);
+					conn_close(g, c);
+				}
+			}
+			break;
+		case C_CLOSING:
+			if (g->now >= c->deadline)
+				conn_close(g, c);
+			break;
+		}
+	}
+}
+
+static void free_zombies(struct gw *g)
+{
+	while (g->zombies) {
+		struct conn *c = g->zombies;
+		g->zombies = c->next;
+		free(c);
+	}
+}
+
+static void close_all(struct gw *g)
+{
+	while (g->live)
+		conn_close(g, g->live);
+	free_zombies(g);
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static void dispatch(struct gw *g, struct epoll_event *ev, int n);
+
+/* sync: the sandbox's processes are gone, so are the clients. Take in
+ * whatever is pending, then end every connection and log it. */
+static void on_ctl(struct gw *g)
+{
+	char b;
+	ssize_t n = read(g->cfg->ctl_fd, &b, 1);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		g->stop = true;
+		return;
+	}
+	if (n != 1 || b != 'S')
+		return;
+	struct epoll_event ev[64];
+	g->in_sync = true;
+	for (int round = 0; round < 4; round++) {
+		int k = epoll_wait(g->ep, ev, 64, 0);
+		if (k <= 0)
+			break;
+		g->now = now_us();
+		dispatch(g, ev, k);
+		free_zombies(g);
+	}
+	g->in_sync = false;
+	close_all(g);
+	char k = 'K';
+	(void)!write(g->cfg->ctl_fd, &k, 1);
+}
+
+static void dispatch(struct gw *g, struct epoll_event *ev, int n)
+{
+	for (int i = 0; i < n; i++) {
+		void *tag = ev[i].data.ptr;
+		if (tag == &tag_listen) {
+			on_accept(g);
+		} else if (tag == &tag_res) {
+			on_resolved(g);
+		} else if (tag == &tag_sig) {
+			struct signalfd_siginfo si;
+			while (read(g->sigfd, &si, sizeof si) == sizeof si)
+				g->stop = true;
+		} else if (tag == &tag_ctl) {
+			if (!g->stop && !g->in_sync)
+				on_ctl(g);
+		} else {
+			struct conn *c = (struct conn *)((uintptr_t)tag & ~(uintptr_t)1);
+			bool upstream = (uintptr_t)tag & 1;
+			if (c->dead)
+				continue;
+			if (upstream && c->st == C_CONNECTING) {
+				on_connect_ready(g, c);
+				if (c->dead)
+					continue;
+			}
+			if (!upstream && (ev[i].events & (EPOLLHUP | EPOLLERR)) && c->st != C_TUNNEL &&
+			    c->st != C_HTTP_FWD && !(ev[i].events & EPOLLIN)) {
+				conn_close(g, c);
+				continue;
+			}
+			drive(g, c);
+		}
+	}
+}
+
+static int add_fd(struct gw *g, int fd, void *tag, al_error *err)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+	if (epoll_ctl(g->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return al_errno(err, "epoll_ctl");
+	return 0;
+}
+
+static int gw_setup(struct gw *g, const struct gateway_config *cfg, al_error *err)
+{
+	g->cfg = cfg;
+	g->pol = cfg->pol;
+	g->ep = g->sigfd = g->res_pipe[0] = g->res_pipe[1] = -1;
+	if (egress_rules_build(cfg->pol, &g->rules, err) < 0)
+		return -1;
+	if (cfg->auth)
+		b64(cfg->auth, strlen(cfg->auth) > 500 ? 500 : strlen(cfg->auth), g->auth_b64);
+	/* a tunnel holds four fds besides its two sockets */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	g->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (g->ep < 0)
+		return al_errno(err, "epoll_create1");
+	if (pipe2(g->res_pipe, O_CLOEXEC) < 0)
+		return al_errno(err, "pipe");
+	fcntl(g->res_pipe[0], F_SETFL, O_NONBLOCK);
+	if (cfg->ctl_fd < 0) {
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGINT);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+		if ((g->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+			return al_errno(err, "signalfd");
+		if (add_fd(g, g->sigfd, &tag_sig, err) < 0)
+			return -1;
+	} else if (add_fd(g, cfg->ctl_fd, &tag_ctl, err) < 0) {
+		return -1;
+	}
+	if (add_fd(g, g->res_pipe[0], &tag_res, err) < 0)
+		return -1;
+	int fl = fcntl(cfg->listen_fd, F_GETFL);
+	fcntl(cfg->listen_fd, F_SETFL, fl | O_NONBLOCK);
+	start_listening(g, true);
+	if (!g->listening)
+		return al_errno(err, "epoll_ctl (listening socket)");
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	/* resolver threads block no signal of ours and must not take SIGTERM */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (size_t i = 0; i < RESOLVERS; i++) {
+		pthread_attr_t attr;
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 256 * 1024);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&g->threads[i], &attr, resolver_main, g) == 0)
+			g->n_threads++;
+		pthread_attr_destroy(&attr);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!g->n_threads)
+		return al_err(err, EAGAIN, "cannot start resolver threads");
+	return 0;
+}
+
+int gateway_serve(const struct gateway_config *cfg, al_error *err)
+{
+	/* static: the resolver threads are detached and keep a pointer to it
+	 * until the process exits */
+	static struct gw g;
+	memset(&g, 0, sizeof g);
+	if (gw_setup(&g, cfg, err) < 0)
+		return -1;
+	struct epoll_event ev[256];
+	g.now = g.last_sweep = now_us();
+	while (!g.stop) {
+		int timeout = g.n_live ? (int)(SWEEP_US / 1000) : -1;
+		int n = epoll_wait(g.ep, ev, 256, timeout);
+		if (n < 0 && errno != EINTR)
+			return al_errno(err, "epoll_wait");
+		g.now = now_us();
+		if (n > 0)
+			dispatch(&g, ev, n);
+		if (g.now - g.last_sweep >= SWEEP_US) {
+			g.last_sweep = g.now;
+			sweep(&g);
+		}
+		free_zombies(&g);
+	}
+	close_all(&g);
+	return 0;
+}
+
+/* ---- standalone --------------------------------------------------------- */
+
+static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len, al_error *err)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(s ? s : "", ':');
+	if (!colon || (size_t)(colon - s) >= sizeof host || !colon[1] ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1) || atoi(colon + 1) > 65535)
+		return al_err(err, EINVAL, "--listen %s: expected ADDRESS:PORT", s ? s : "");
+	snprintf(host, sizeof host, "%.*s", (int)(colon - s), s);
+	char *h = host;
+	if (h[0] == '[' && h[strlen(h) - 1] == ']') {
+		h[strlen(h) - 1] = '\0';
+		h++;
+	}
+	if (!egress_parse_ip(h, ss))
+		return al_err(err, EINVAL, "--listen %s: not an IP address", s);
+	uint16_t port = htons((uint16_t)atoi(colon + 1));
+	if (ss->ss_family == AF_INET) {
+		((struct sockaddr_in *)ss)->sin_port = port;
+		*len = sizeof(struct sockaddr_in);
+	} else {
+		((struct sockaddr_in6 *)ss)->sin6_port = port;
+		*len = sizeof(struct sockaddr_in6);
+	}
+	return 0;
+}
+
+AL_API int al_gateway_serve(const al_policy *p, const al_gateway_opts *o, al_error *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	if (parse_listen(o->listen, &ss, &len, err) < 0)
+		return -1;
+	_cleanup_close_ int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int one = 1;
+	if (fd < 0)
+		return al_errno(err, "socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		return al_errno(err, "binding %s", o->listen);
+	if (listen(fd, 1024) < 0)
+		return al_errno(err, "listen");
+	if (o->ready) {
+		char a[INET6_ADDRSTRLEN], bound[INET6_ADDRSTRLEN + 10];
+		struct conn tmp = { 0 };
+		len = sizeof ss;
+		getsockname(fd, (struct sockaddr *)&ss, &len);
+		set_addr_text(&tmp, &ss);
+		snprintf(a, sizeof a, "%s", tmp.addr);
+		snprintf(bound, sizeof bound, ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
+			 ntohs(((struct sockaddr_in *)&ss)->sin_port));
+		o->ready(bound, o->ready_arg);
+	}
+	struct gateway_config cfg = { .pol = p, .listen_fd = fd, .events_fd = o->log_fd, .ctl_fd = -1,
+				      .auth = o->auth, .log_client = true };
+	return gateway_serve(&cfg, err);
+}
