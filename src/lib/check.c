@@ -89,27 +89,50 @@ static void probe_idmap(struct probe_out *o)
 	snprintf(o->note, sizeof o->note, "%s", o->ok ? "files written to a host workspace belong to the caller" : err.msg);
 }
 
-/* The whole stack at once: create a default sandbox and run /bin/true. */
+/* A default sandbox (and with `gateway`, one with the egress gateway)
+ * created, /bin/true run in it. */
+static bool run_true(bool gateway, al_error *err)
+{
+	al_policy *p = al_policy_new();
+	al_sandbox *sb = NULL;
+	bool ok = false;
+	if (!p) {
+		al_err(err, ENOMEM, "out of memory");
+		return false;
+	}
+	if ((!gateway || al_policy_set(p, "network.mode", "gateway", "check", err) == 0) &&
+	    al_sandbox_create(p, &sb, err) == 0) {
+		char *argv[] = { (char *)"true", NULL };
+		al_exec ex = { .argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+		al_result res;
+		ok = al_sandbox_exec(sb, &ex, &res, err) == 0 && res.exit_code == 0 && !res.net_gateway_died;
+	}
+	al_sandbox_destroy(sb);
+	al_policy_free(p);
+	return ok;
+}
+
 static void probe_full(struct probe_out *o)
 {
 	al_error err;
 	al_error_clear(&err);
-	al_policy *p = al_policy_new();
-	al_sandbox *sb = NULL;
-	if (!p) {
-		snprintf(o->note, sizeof o->note, "out of memory");
-		return;
-	}
-	if (al_sandbox_create(p, &sb, &err) == 0) {
-		char *argv[] = { (char *)"true", NULL };
-		al_exec ex = { .argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
-		al_result res;
-		if (al_sandbox_exec(sb, &ex, &res, &err) == 0 && res.exit_code == 0)
-			o->ok = true;
-	}
+	o->ok = run_true(false, &err);
 	snprintf(o->note, sizeof o->note, "%s", o->ok ? "default policy, /bin/true ran" : err.msg);
-	al_sandbox_destroy(sb);
-	al_policy_free(p);
+}
+
+static void probe_gateway(struct probe_out *o)
+{
+	al_error err;
+	al_error_clear(&err);
+	o->ok = run_true(true, &err);
+	if (!o->ok)
+		snprintf(o->note, sizeof o->note, "%s", err.msg);
+	else if (landlock_abi() >= 4)
+		snprintf(o->note, sizeof o->note, "127.0.0.1:%d inside; Landlock allows TCP to that port only",
+			 AL_GATEWAY_PORT);
+	else
+		snprintf(o->note, sizeof o->note, "127.0.0.1:%d inside; no Landlock TCP rules here (the "
+			 "sandbox's own loopback is open to it; still no route out)", AL_GATEWAY_PORT);
 }
 
 static const struct {
@@ -124,6 +147,7 @@ static const struct {
 	{ "cpu_limit", probe_cpu },
 	{ "idmapped_workspace", probe_idmap },
 	{ "sandbox", probe_full },
+	{ "egress_gateway", probe_gateway },
 };
 
 AL_API int al_check_host(FILE *out, bool json)
