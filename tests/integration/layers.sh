@@ -43,6 +43,25 @@ import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 5353)); print("udp ok")')
 	expect "UDP on the sandbox's own loopback still works" "$out" "udp ok"
+	# With the egress gateway, exactly its port opens: 3128 connects (the
+	# gateway's socket), 3129 is still refused by Landlock, not the kernel.
+	out=$(run --net gateway -- python3 -c '
+import socket, errno
+for port in (3128, 3129):
+    s = socket.socket()
+    try:
+        s.connect(("127.0.0.1", port)); print(port, "connected")
+    except OSError as e:
+        print(port, errno.errorcode[e.errno])')
+	expect "landlock opens TCP connect to the gateway port only" "$(echo $out)" "3128 connected 3129 EACCES"
+	out=$(run --net gateway -- python3 -c '
+import socket, errno
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", 3130)); print("bound")
+except OSError as e:
+    print(errno.errorcode[e.errno])')
+	expect "landlock still denies TCP bind with the gateway" "$out" EACCES
 else
 	skip "landlock not available on this host"
 fi
