@@ -35,13 +35,15 @@ static bool dns_label_ok(const char *s, size_t len)
 	return true;
 }
 
-/* A lowercase DNS name. The last label may not be all digits: resolvers
- * read "127.1" or "2130706433" as IPv4 numbers, and a TLD is never numeric. */
+/* A lowercase DNS name. Not one that resolvers read as an IPv4 number in
+ * the old inet_aton forms ("127.1", "2130706433", "0x7f000001",
+ * "0177.0.0.1"), and the last label is never all digits (a TLD is not). */
 static bool dns_name_ok(const char *s)
 {
 	size_t len = strlen(s);
 	const char *last = s;
-	if (len == 0 || len > 253)
+	struct in_addr a4;
+	if (len == 0 || len > 253 || inet_aton(s, &a4))
 		return false;
 	for (const char *p = s;;) {
 		const char *dot = strchrnul(p, '.');
@@ -154,6 +156,8 @@ static int parse_host_pattern(const char *s, size_t len, struct egress_entry *e,
 		size_t n = (size_t)(close - host - 1);
 		if (n >= sizeof inner || (close[1] && close[1] != '/'))
 			return *why = "invalid IPv6 address", -1;
+		if (memchr(host + 1, '/', n))
+			return *why = "the prefix length goes after the brackets: [fd00::]/8", -1;
 		snprintf(inner, sizeof inner, "%.*s%s", (int)n, host + 1, close + 1);
 		if (strchr(inner, ':') == NULL || parse_addr_pattern(inner, e, why) < 0 || e->family != AF_INET6)
 			return *why = "invalid IPv6 address", -1;
@@ -163,8 +167,10 @@ static int parse_host_pattern(const char *s, size_t len, struct egress_entry *e,
 		e->kind = EG_ANY;
 		return 0;
 	}
-	if (strchr(host, ':'))
+	if (strchr(host, ':') && strspn(host, "0123456789abcdefABCDEF:./") == len)
 		return *why = "IPv6 addresses go in brackets: [::1]:443", -1;
+	if (strchr(host, ':'))
+		return *why = "unexpected ':' (a port does not belong here)", -1;
 	if (host[0] >= '0' && host[0] <= '9' && strspn(host, "0123456789./") == len)
 		return parse_addr_pattern(host, e, why);
 	bool wild = strncmp(host, "*.", 2) == 0;
@@ -228,19 +234,37 @@ int egress_parse_entry(const char *s, bool with_port, struct egress_entry *e, co
 
 /* ---- matching ------------------------------------------------------------ */
 
+static bool prefix_match(const uint8_t *a, const uint8_t *net, unsigned prefix)
+{
+	unsigned full = prefix / 8, rest = prefix % 8;
+	if (memcmp(a, net, full) != 0)
+		return false;
+	return !rest || ((a[full] ^ net[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
+
+/* The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or NAT64
+ * (64:ff9b::a.b.c.d) IPv6 address: both lead to that IPv4 host. */
+static const uint8_t *embedded_v4(const uint8_t *a6)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
+	return memcmp(a6, mapped, 12) == 0 || memcmp(a6, nat64, 12) == 0 ? a6 + 12 : NULL;
+}
+
 static bool addr_in(const struct egress_entry *e, const struct sockaddr *sa)
 {
-	const uint8_t *a;
-	if (e->kind != EG_ADDR || sa->sa_family != e->family)
+	if (e->kind != EG_ADDR)
 		return false;
 	if (sa->sa_family == AF_INET)
-		a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
-	else
-		a = (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
-	unsigned full = e->prefix / 8, rest = e->prefix % 8;
-	if (memcmp(a, e->addr, full) != 0)
+		return e->family == AF_INET &&
+		       prefix_match((const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr, e->addr, e->prefix);
+	if (sa->sa_family != AF_INET6)
 		return false;
-	return !rest || ((a[full] ^ e->addr[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+	const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (e->family == AF_INET6)
+		return prefix_match(a, e->addr, e->prefix);
+	const uint8_t *v4 = embedded_v4(a);
+	return v4 && prefix_match(v4, e->addr, e->prefix);
 }
 
 static bool host_matches(const struct egress_entry *e, const char *host, const struct sockaddr *ip)
@@ -316,6 +340,16 @@ const struct egress_entry *egress_addr_entry(const struct egress_rules *r, const
 	return NULL;
 }
 
+const struct egress_entry *egress_addr_denied(const struct egress_rules *r, const struct sockaddr *sa,
+					      uint16_t port)
+{
+	for (size_t i = 0; i < r->n_deny; i++)
+		if (r->deny[i].kind == EG_ADDR && (!r->deny[i].port || r->deny[i].port == port) &&
+		    addr_in(&r->deny[i], sa))
+			return &r->deny[i];
+	return NULL;
+}
+
 /* ---- special ranges ------------------------------------------------------ */
 
 struct range {
@@ -364,10 +398,7 @@ static const struct range v6_ranges[] = {
 
 static bool in_range(const uint8_t *a, const struct range *r)
 {
-	unsigned full = r->prefix / 8, rest = r->prefix % 8;
-	if (memcmp(a, r->net, full) != 0)
-		return false;
-	return !rest || ((a[full] ^ r->net[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+	return prefix_match(a, r->net, r->prefix);
 }
 
 static const char *v4_special(const uint8_t *a)
@@ -385,10 +416,9 @@ bool egress_addr_special(const struct sockaddr *sa, const char **range)
 		name = v4_special((const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr);
 	} else if (sa->sa_family == AF_INET6) {
 		const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
-		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-		static const uint8_t nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
-		if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0)
-			name = v4_special(a + 12);
+		const uint8_t *v4 = embedded_v4(a);
+		if (v4)
+			name = v4_special(v4);
 		else if (a[0] == 0x20 && a[1] == 0x02) /* 6to4 */
 			name = v4_special(a + 2);
 		if (!name)
@@ -409,8 +439,11 @@ bool egress_addr_special(const struct sockaddr *sa, const char **range)
 
 const struct sockaddr_storage *egress_override(const struct egress_rules *r, const char *host)
 {
+	char low[254];
+	if (!normalise(host, strlen(host), low, sizeof low))
+		return NULL;
 	for (size_t i = 0; i < r->n_hosts; i++)
-		if (strcmp(r->hosts[i].name, host) == 0)
+		if (strcmp(r->hosts[i].name, low) == 0)
 			return &r->hosts[i].addr;
 	return NULL;
 }
@@ -491,6 +524,12 @@ uint64_t egress_rate_mask(const struct egress_rules *r, const char *host)
 	struct sockaddr_storage ss;
 	const struct sockaddr *ip = egress_parse_ip(host, &ss) ? (const struct sockaddr *)&ss : NULL;
 	uint64_t mask = 0;
+	char low[254];
+	if (!ip) {
+		if (!normalise(host, strlen(host), low, sizeof low))
+			return 0;
+		host = low;
+	}
 	for (size_t i = 0; i < r->n_rates && i < EGRESS_MAX_RATES; i++)
 		if (host_matches(&r->rates[i].host, host, ip))
 			mask |= 1ull << i;
@@ -501,13 +540,14 @@ static double min_d(double a, double b) { return a < b ? a : b; }
 
 static void refill(struct egress_bucket *b, uint64_t now_us)
 {
-	if (now_us > b->last_us && b->last_us) {
+	if (now_us > b->last_us && b->started) {
 		double minutes = (double)(now_us - b->last_us) / 60e6;
 		b->req_tokens = min_d(b->rpm, b->req_tokens + b->rpm * minutes);
 		b->byte_tokens = min_d(b->bpm, b->byte_tokens + b->bpm * minutes);
 	}
-	if (now_us > b->last_us)
+	if (now_us > b->last_us || !b->started)
 		b->last_us = now_us;
+	b->started = true;
 }
 
 bool egress_rate_request(struct egress_rules *r, uint64_t mask, uint64_t now_us,

@@ -55,6 +55,7 @@ struct egress_bucket {
 	double rpm, bpm;	 /* 0 = not limited */
 	double req_tokens, byte_tokens;
 	uint64_t last_us;
+	bool started; /* last_us is set */
 };
 
 #define EGRESS_MAX_RATES 64 /* a connection's buckets fit a uint64_t mask */
@@ -92,6 +93,11 @@ bool egress_addr_special(const struct sockaddr *sa, const char **range);
 /* The address entry of the allow list covering sa:port, or NULL. */
 const struct egress_entry *egress_addr_entry(const struct egress_rules *r, const struct sockaddr *sa,
 					     uint16_t port);
+/* The address entry of the deny list covering sa:port, or NULL: a resolved
+ * address is checked against it too, so a name cannot lead to an address
+ * the denylist names. */
+const struct egress_entry *egress_addr_denied(const struct egress_rules *r, const struct sockaddr *sa,
+					      uint16_t port);
 
 /* The resolver override for host, or NULL. */
 const struct sockaddr_storage *egress_override(const struct egress_rules *r, const char *host);

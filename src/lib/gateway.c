@@ -42,6 +42,8 @@
 
 #define BUF_CAP (64 * 1024)	  /* a plain-HTTP direction's buffer, and the head limit */
 #define PIPE_CAP (64 * 1024)	  /* what a splice pipe holds by default */
+#define PIPE_BULK (1024 * 1024)	  /* a direction that has moved BULK_AFTER bytes */
+#define BULK_AFTER (1024 * 1024)  /* ... gets a pipe this large: fewer wake-ups */
 #define SWEEP_US (100 * 1000)	  /* timeouts are checked this often */
 #define CLOSE_GRACE_US (5 * 1000000ull) /* to deliver a refusal before closing */
 #define RESOLVERS 4
@@ -106,6 +108,8 @@ struct conn {
 	/* tunnel */
 	int pipe_up[2], pipe_down[2];
 	size_t in_up, in_down;
+	size_t cap_up, cap_down; /* the pipes' sizes */
+	bool grown_up, grown_down; /* asked for PIPE_BULK once */
 	bool eof_up, eof_down, shut_up, shut_down;
 
 	/* plain HTTP */
@@ -113,6 +117,10 @@ struct conn {
 	uint64_t req_left, resp_left;
 	struct http_chunked req_chunk, resp_chunk;
 	bool req_done, resp_head_done, resp_done, head_request, client_keep_alive;
+	/* an upstream connection kept for the next request to the same place */
+	bool up_keep;
+	char up_host[256], up_addr[INET6_ADDRSTRLEN];
+	uint16_t up_port;
 };
 
 struct resolve_job {
@@ -379,6 +387,9 @@ static void refuse(struct gw *g, struct conn *c, int status, const char *rule, c
 /* ---- decisions ---------------------------------------------------------- */
 
 static void start_connect(struct gw *g, struct conn *c);
+static void connected(struct gw *g, struct conn *c);
+static void set_addr_text(struct conn *c, const struct sockaddr_storage *ss);
+static void drive(struct gw *g, struct conn *c);
 
 /* The addresses of this host's interfaces: a request to them is lateral
  * movement into the host (its services listen there), not egress. */
@@ -425,8 +436,16 @@ static void resolved(struct gw *g, struct conn *c, const struct sockaddr_storage
 		refuse(g, c, 503, "resolve", "cannot resolve %s: %s", c->host, err);
 		return;
 	}
+	const struct egress_entry *denied = NULL;
 	for (size_t i = 0; i < n && c->n_addrs < MAX_ADDRS; i++) {
 		const struct sockaddr *sa = (const struct sockaddr *)&addrs[i];
+		const struct egress_entry *d = egress_addr_denied(&g->rules, sa, c->port);
+		if (d) { /* the denylist names this address: a name cannot lead there */
+			if (!denied)
+				set_addr_text(c, &addrs[i]);
+			denied = denied ? denied : d;
+			continue;
+		}
 		bool special = egress_addr_special(sa, &range);
 		if (!special && is_local_addr(g, sa)) {
 			special = true;
@@ -446,6 +465,11 @@ static void resolved(struct gw *g, struct conn *c, const struct sockaddr_storage
 			}
 		}
 		c->addrs[c->n_addrs++] = addrs[i];
+	}
+	if (!c->n_addrs && denied) {
+		c->allowed = false;
+		refuse(g, c, 403, denied->text, "%s resolves to %s, which is on the denylist", c->host, c->addr);
+		return;
 	}
 	if (!c->n_addrs && special_addr_range) {
 		snprintf(c->addr, sizeof c->addr, "%s", first_special);
@@ -485,6 +509,17 @@ static void decide(struct gw *g, struct conn *c)
 	c->allowed = true;
 	c->status = 0;
 	c->deadline = g->now + g->pol->net_connect_timeout_ms * 1000;
+	if (c->ufd >= 0 && c->proto == P_HTTP && c->port == c->up_port && strcmp(c->host, c->up_host) == 0) {
+		snprintf(c->addr, sizeof c->addr, "%s", c->up_addr);
+		connected(g, c); /* the kept connection: decided again, not dialled again */
+		return;
+	}
+	if (c->ufd >= 0) { /* kept for another place: not this one; the head in uout stays */
+		struct buf head = c->uout;
+		c->uout = (struct buf){ 0 };
+		close_upstream(c);
+		c->uout = head;
+	}
 	struct sockaddr_storage ss;
 	const struct sockaddr_storage *o;
 	if (egress_parse_ip(c->host, &ss)) {
@@ -550,6 +585,9 @@ static void on_resolved(struct gw *g)
 		if (c && !c->dead && c->st == C_RESOLVING) {
 			c->job = NULL;
 			resolved(g, c, j->addrs, j->n, j->rc ? gai_strerror(j->rc) : NULL);
+			/* a refusal waits in cout, a connect in progress needs its
+			 * interest set: the connection was not watched while resolving */
+			drive(g, c);
 		}
 		free(j);
 	}
@@ -612,6 +650,7 @@ static void start_connect(struct gw *g, struct conn *c)
 
 static bool make_pipes(struct conn *c)
 {
+	c->cap_up = c->cap_down = PIPE_CAP;
 	if (pipe2(c->pipe_up, O_NONBLOCK | O_CLOEXEC) < 0)
 		return false;
 	if (pipe2(c->pipe_down, O_NONBLOCK | O_CLOEXEC) < 0)
@@ -777,7 +816,7 @@ static void on_http_head(struct gw *g, struct conn *c)
 	/* plain HTTP: the rewritten head is ready before the decision; it
 	 * goes out only if the request is allowed */
 	char head[HTTP_MAX_HEAD + 512];
-	ssize_t n = http_write_upstream_request(&req, head, sizeof head);
+	ssize_t n = http_write_upstream_request_keep(&req, true, head, sizeof head);
 	if (n < 0) {
 		refuse(g, c, 431, "syntax", "request head too large");
 		return;
@@ -886,13 +925,26 @@ static void on_socks(struct gw *g, struct conn *c)
 
 /* One direction of a tunnel: from -> pipe -> to. Returns 1 on progress,
  * 0 when stuck, -1 on error. */
-static int pump(struct gw *g, struct conn *c, int from, int to, int *pipefd, size_t *in, bool *eof,
-		bool *shut, uint64_t *counter)
+static int pump(struct gw *g, struct conn *c, int from, int to, int *pipefd, size_t *in,
+		size_t *cap, bool *grown, bool *eof, bool *shut, uint64_t *counter)
 {
 	int progress = 0;
-	if (!*eof && *in == 0) {
+	/* Idle and chatty tunnels keep the default pipe (pages are only
+	 * taken while bytes sit in it); a bulk transfer gets a larger one, so
+	 * each wake-up moves more. Best effort: the limit is fs.pipe-max-size. */
+	if (!*grown && *counter >= BULK_AFTER) {
+		int r = fcntl(pipefd[1], F_SETPIPE_SZ, PIPE_BULK);
+		if (r > 0)
+			*cap = (size_t)r;
+		*grown = true;
+	}
+	size_t size = *cap;
+	/* Read while the pipe is at most half full: a pipe that refuses
+	 * bytes says EAGAIN like an empty socket, so the interest set only
+	 * waits on the source when the pipe is empty (update_interest). */
+	if (!*eof && *in <= size / 2) {
 		uint64_t budget = egress_rate_bytes_budget(&g->rules, c->rate_mask, g->now);
-		size_t want = budget < PIPE_CAP ? (size_t)budget : PIPE_CAP;
+		size_t want = budget < size - *in ? (size_t)budget : size - *in;
 		if (want == 0) {
 			/* the byte bucket is empty: wait for it to refill */
 			c->throttled_until = g->now + SWEEP_US;
@@ -947,14 +999,15 @@ static int drive_tunnel(struct gw *g, struct conn *c)
 		return 0;
 	c->throttled_until = 0;
 	if (!c->uout.len) {
-		int r = pump(g, c, c->cfd, c->ufd, c->pipe_up, &c->in_up, &c->eof_up, &c->shut_up, &c->up);
+		int r = pump(g, c, c->cfd, c->ufd, c->pipe_up, &c->in_up, &c->cap_up, &c->grown_up,
+			     &c->eof_up, &c->shut_up, &c->up);
 		if (r < 0)
 			return -1;
 		progress |= r;
 	}
 	if (!c->cout.len) {
-		int r = pump(g, c, c->ufd, c->cfd, c->pipe_down, &c->in_down, &c->eof_down, &c->shut_down,
-			     &c->down);
+		int r = pump(g, c, c->ufd, c->cfd, c->pipe_down, &c->in_down, &c->cap_down,
+			     &c->grown_down, &c->eof_down, &c->shut_down, &c->down);
 		if (r < 0)
 			return -1;
 		progress |= r;
@@ -1003,7 +1056,16 @@ static int forward_body(struct buf *src, struct buf *dst, enum http_body kind, u
 static void reset_for_next_request(struct gw *g, struct conn *c)
 {
 	write_event(g, c);
-	close_upstream(c);
+	if (c->up_keep && !c->upstream_eof && !c->uin.len && !c->uout.len) {
+		snprintf(c->up_host, sizeof c->up_host, "%s", c->host);
+		snprintf(c->up_addr, sizeof c->up_addr, "%s", c->addr);
+		c->up_port = c->port;
+		buf_free(&c->uin);
+		buf_free(&c->uout);
+	} else {
+		close_upstream(c);
+	}
+	c->up_keep = false;
 	c->st = C_HTTP_HEAD;
 	c->upstream_eof = false;
 	c->proto = P_HTTP;
@@ -1083,6 +1145,9 @@ static int drive_http(struct gw *g, struct conn *c)
 			continue; /* 100 Continue: the real answer follows */
 		c->status = res.status;
 		c->resp_head_done = true;
+		const struct http_span *conn_hdr = http_header_get(res.headers, res.n_headers, "connection");
+		c->up_keep = res.body != HTTP_BODY_UNTIL_CLOSE && res.minor >= 1 &&
+			     !(conn_hdr && http_token_in(conn_hdr, "close"));
 		c->resp_body = res.body;
 		c->resp_left = res.content_length;
 	}
@@ -1122,6 +1187,13 @@ static int drive_head(struct gw *g, struct conn *c)
 {
 	int progress = 0;
 	size_t had = c->cin.len;
+	if (c->ufd >= 0 && c->st == C_HTTP_HEAD) {
+		/* a kept upstream connection that closes, or speaks unasked, is dropped */
+		char b;
+		ssize_t n = recv(c->ufd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+			close_upstream(c);
+	}
 	if (!c->client_eof && room(&c->cin)) {
 		ssize_t r = buf_read(&c->cin, c->cfd, BUF_CAP);
 		if (r < 0)
@@ -1199,6 +1271,8 @@ static void update_interest(struct gw *g, struct conn *c)
 			cw |= EPOLLIN;
 		if (c->cout.len)
 			cw |= EPOLLOUT;
+		if (c->ufd >= 0)
+			uw |= EPOLLIN; /* a kept upstream connection going away */
 		break;
 	case C_RESOLVING:
 		break;

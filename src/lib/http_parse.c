@@ -698,6 +698,12 @@ static ssize_t out_result(const struct out *o)
 
 ssize_t http_write_upstream_request(const struct http_request *req, char *out, size_t cap)
 {
+	return http_write_upstream_request_keep(req, false, out, cap);
+}
+
+ssize_t http_write_upstream_request_keep(const struct http_request *req, bool keep, char *out,
+					 size_t cap)
+{
 	struct out o = { out, cap, 0 };
 	char port[8];
 	if (req->is_connect || !req->path.p)
@@ -714,9 +720,10 @@ ssize_t http_write_upstream_request(const struct http_request *req, char *out, s
 		snprintf(port, sizeof(port), ":%u", (unsigned)req->port);
 		put_str(&o, port);
 	}
-	/* One request per upstream connection: the gateway checks each
-	 * request's destination, so none may follow unseen on a reused one. */
-	put_str(&o, "\r\nConnection: close\r\n\r\n");
+	/* Either way the gateway parses and decides every request: a reused
+	 * upstream connection only ever carries requests for its own host:port,
+	 * and none passes unseen. */
+	put_str(&o, keep ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
 	return out_result(&o);
 }
 

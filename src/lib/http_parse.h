@@ -102,6 +102,10 @@ bool http_token_in(const struct http_span *value, const char *token);
  * policy allowed; port omitted when 80, IPv6 in brackets) and
  * "Connection: close". Returns its length, or -1 when cap is too small. */
 ssize_t http_write_upstream_request(const struct http_request *req, char *out, size_t cap);
+/* The same, ending in "Connection: keep-alive" when keep: the upstream
+ * connection may carry the next request to the same host:port. */
+ssize_t http_write_upstream_request_keep(const struct http_request *req, bool keep, char *out,
+					 size_t cap);
 
 /* The response head to give the client: status line as received, headers
  * minus hop-by-hop ones (as above), then "Connection: keep-alive" or

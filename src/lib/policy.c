@@ -321,6 +321,10 @@ static int loader_finish(struct loader *l, struct al_policy *p, al_error *err)
 			   "'none' contradicts the egress allowlist given; use mode: gateway");
 	else if (l->egress_given)
 		l->scratch.net_mode = AL_NET_GATEWAY;
+	else if (l->net_none_line)
+		/* "none" on top of an earlier allowlist (a second file, --net
+		 * none): no network, and an effective policy that says so whole */
+		al_strlist_clear(&l->scratch.egress_allow);
 	if (!l->n_problems) {
 		policy_clear(p);
 		*p = l->scratch;
@@ -909,15 +913,23 @@ static void add_rate_limit(struct loader *l, yaml_node_t *n, const char *path, c
 			GOT(n));
 		return;
 	}
+	size_t seen_line[3] = { 0 };
 	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = node_at(l, pr->key);
 		const char *key = need_text(l, k, path, "a key name");
 		char child[PATH_BUF];
+		size_t i;
 		if (!key)
 			continue;
 		join_path(child, path, key);
-		if (!word_in(key, keys))
+		for (i = 0; keys[i] && strcmp(keys[i], key) != 0; i++)
+			;
+		if (!keys[i])
 			problem(l, k, child, "unknown key; expected one of: host, requests_per_minute, bytes_per_minute");
+		else if (seen_line[i])
+			problem(l, k, child, "duplicate key (first at line %zu)", seen_line[i]);
+		else
+			seen_line[i] = k->start_mark.line + 1;
 	}
 	yaml_node_t *h = map_value(l, n, "host"), *rq = map_value(l, n, "requests_per_minute"),
 		    *by = map_value(l, n, "bytes_per_minute");
@@ -941,6 +953,11 @@ static void add_rate_limit(struct loader *l, yaml_node_t *n, const char *path, c
 		problem(l, by, child, "'%s': expected a size such as 50M", SHOWN(s));
 	if (l->n_problems != before)
 		return;
+	for (size_t i = 0; i < l->p->n_rate_limits; i++) {
+		const struct al_rate_limit *o = &l->p->rate_limits[i];
+		if (strcmp(o->host, e.text) == 0 && o->rpm == r.rpm && o->bpm == r.bpm)
+			return; /* the same limit again (a policy loaded twice) */
+	}
 	if (l->p->n_rate_limits >= EGRESS_MAX_RATES) {
 		problem(l, n, path, "more than %d rate limits", EGRESS_MAX_RATES);
 		return;
@@ -968,11 +985,16 @@ static void put_host(struct loader *l, yaml_node_t *n, const char *path, const c
 		problem(l, n, path, "invalid host name '%s'", SHOWN(name));
 		return;
 	}
+	char canon[INET6_ADDRSTRLEN];
 	if (!egress_parse_ip(addr, &ss)) {
 		problem(l, n, path, "'%s' is not an IPv4 or IPv6 address", SHOWN(addr));
 		return;
 	}
-	if (asprintf(&kv, "%s=%s", e.name, addr) < 0) {
+	inet_ntop(ss.ss_family,
+		  ss.ss_family == AF_INET ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr
+					  : (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
+		  canon, sizeof canon);
+	if (asprintf(&kv, "%s=%s", e.name, canon) < 0) {
 		out_of_memory(l, n, path);
 		return;
 	}
