@@ -247,20 +247,17 @@ static void test_error_classes(void)
 	EXPECT("bad-syntax.yaml",
 	       "bad-syntax.yaml:4: syntax error: did not find expected key (while parsing a block mapping at line 1)");
 	EXPECT("bad-toplevel.yaml", "bad-toplevel.yaml:1: policy: expected a mapping, got a list");
+	/* The article's network block (mode restricted, an allowlist) is the
+	 * egress gateway now: only gVisor and the credentials remain refused. */
 	EXPECT("seed-gvisor.yaml",
 	       "seed-gvisor.yaml:6: sandbox_config.isolation: 'gvisor' is not available; airlock provides: "
 	       "namespaces (aliases strict, restricted, container, sandbox)",
-	       "seed-gvisor.yaml:8: sandbox_config.network.mode: 'restricted' is not supported yet (egress gateway); use none",
-	       "seed-gvisor.yaml:9: sandbox_config.network.egress_allowlist: not supported yet (egress gateway); leave it empty",
 	       "seed-gvisor.yaml:26: sandbox_config.credentials.mode: 'just_in_time' is not supported yet (credentials); use none",
 	       "seed-gvisor.yaml:27: sandbox_config.credentials.secret_scanning: not supported yet (output gate); set it to false");
-	EXPECT("seed-network-policy.yaml",
-	       "seed-network-policy.yaml:5: network_policy.allow: not supported yet (egress gateway); leave it empty",
-	       "seed-network-policy.yaml:10: network_policy.rate_limits: not supported yet (egress gateway); leave it empty");
+	/* Lines 2-4 (an allowlist and a rate limit) are accepted now; the rest is not. */
 	EXPECT("bad-unsupported.yaml",
-	       "bad-unsupported.yaml:2: network.egress_allowlist: not supported yet (egress gateway); leave it empty",
-	       "bad-unsupported.yaml:4: network.rate_limits: not supported yet (egress gateway); leave it empty",
-	       "bad-unsupported.yaml:5: network.dns: not supported yet (egress gateway); set it to false",
+	       "bad-unsupported.yaml:5: network.dns: not supported yet (a DNS responder inside the sandbox; "
+	       "names resolve through the gateway); set it to false",
 	       "bad-unsupported.yaml:7: credentials.secrets: not supported yet (credentials); leave it empty",
 	       "bad-unsupported.yaml:9: output.secret_scanning: not supported yet (output gate); set it to false",
 	       "bad-unsupported.yaml:11: audit.log: not supported yet (audit); remove it",
@@ -274,7 +271,7 @@ static void test_error_classes(void)
 	       "bad-many.yaml:4: filesystem.root: must be an absolute path, got 'relative/dir'",
 	       "bad-many.yaml:5: filesystem.tmp_size: '0' is below the minimum of 4K",
 	       "bad-many.yaml:7: network.mode: 'host' is not offered: the sandbox never shares a network with the "
-	       "host; use none",
+	       "host; use gateway or none",
 	       "bad-many.yaml:9: resources.cpu_limit: zero CPU limit '0'",
 	       "bad-many.yaml:10: resources.open_files: '8' is below the minimum of 16",
 	       "bad-many.yaml:11: resources.swap: swap is always off; only 0 or false is accepted");
@@ -397,8 +394,23 @@ static void test_overrides(void)
 	SET_BAD("process.env.set", "1BAD=x", "--env",
 		"--env: process.env.set: invalid variable name '1BAD' (letters, digits, _; not starting with a digit)");
 	SET_BAD("process.env.set", "NOEQUALS", "--env", "--env: process.env.set: expected NAME=VALUE, got 'NOEQUALS'");
-	SET_BAD("network.egress_allowlist", "api.openai.com:443", "--allow",
-		"--allow: network.egress_allowlist: not supported yet (egress gateway); leave it empty");
+	SET_BAD("network.egress_allowlist", "api.openai.com", "--allow-host",
+		"--allow-host: network.egress_allowlist: expected HOST:PORT in 'api.openai.com'");
+	SET_BAD("network.egress_allowlist", "api.openai.com:0", "--allow-host",
+		"--allow-host: network.egress_allowlist: invalid port (1-65535 or *) in 'api.openai.com:0'");
+	SET_BAD("network.egress_denylist", "::1:443", "--deny-host",
+		"--deny-host: network.egress_denylist: IPv6 addresses go in brackets: [::1]:443 in '::1:443'");
+	SET_BAD("network.hosts", "db.internal=10.0.0.300", "--host",
+		"--host: network.hosts: '10.0.0.300' is not an IPv4 or IPv6 address");
+	SET_BAD("network.rate_limits", "*", "--set",
+		"--set: network.rate_limits: expected a mapping {host, requests_per_minute, bytes_per_minute}, got '*'");
+	SET_BAD("network.mode", "bridge", "--net",
+		"--net: network.mode: 'bridge' is not offered: the sandbox never shares a network with the host; "
+		"use gateway or none");
+	SET_BAD("network.max_connections", "0", "--set", "--set: network.max_connections: '0' is below the minimum of 1");
+	SET_BAD("network.dns", "true", "--set",
+		"--set: network.dns: not supported yet (a DNS responder inside the sandbox; names resolve through the "
+		"gateway); set it to false");
 	SET_BAD("isolation", "gvisor", "--isolation",
 		"--isolation: isolation: 'gvisor' is not available; airlock provides: namespaces (aliases strict, "
 		"restricted, container, sandbox)");
@@ -446,6 +458,14 @@ static void test_digest(void)
 		{ "process.syscalls.allow", "clone3", NULL },
 		{ "filesystem.deny", "*.sqlite", NULL },
 		{ "filesystem.mounts", "/srv:/srv", NULL },
+		{ "network.mode", "gateway", "none" },
+		{ "network.max_connections", "65", "64" },
+		{ "network.connect_timeout", "11", "10s" },
+		{ "network.idle_timeout", "301", "5m" },
+		{ "network.request_timeout", "9s", "10000ms" },
+		{ "network.hosts", "db.internal=10.0.0.5", NULL },
+		{ "network.egress_denylist", "evil.example.com:*", NULL },
+		{ "network.egress_allowlist", "api.example.com:443", NULL },
 	};
 	for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++) {
 		digest_of(a, h1);
@@ -563,15 +583,16 @@ static void test_values(void)
 	expect_text_problem("network: {ingress: allow}",
 			    "t.yaml:1: network.ingress: unknown value 'allow'; expected deny_all (ingress is always denied)");
 	expect_text_problem("network: {egress_allowlist: [nohost, 'bad host:80', 'a.com:0', '[::1]:443']}",
-			    "t.yaml:1: network.egress_allowlist[0]: expected HOST:PORT, got 'nohost'");
+			    "t.yaml:1: network.egress_allowlist[0]: expected HOST:PORT in 'nohost'");
 	expect_text_problem("network: {egress_allowlist: ['bad host:80']}",
-			    "t.yaml:1: network.egress_allowlist[0]: invalid host in 'bad host:80'");
+			    "t.yaml:1: network.egress_allowlist[0]: invalid host name in 'bad host:80'");
 	expect_text_problem("network: {egress_allowlist: ['a.com:0']}",
-			    "t.yaml:1: network.egress_allowlist[0]: invalid port in 'a.com:0' (1-65535)");
+			    "t.yaml:1: network.egress_allowlist[0]: invalid port (1-65535 or *) in 'a.com:0'");
 	expect_text_problem("network: {rate_limits: [{host: '*'}]}",
 			    "t.yaml:1: network.rate_limits[0]: needs requests_per_minute or bytes_per_minute");
 	expect_text_problem("network: {rate_limits: [{requests_per_minute: -1, host: x}]}",
-			    "t.yaml:1: network.rate_limits[0].requests_per_minute: negative number '-1'");
+			    "t.yaml:1: network.rate_limits[0].requests_per_minute: '-1': expected a whole number from 1 "
+			    "to 1000000000");
 	expect_text_problem("credentials: {mode: vault}", "t.yaml:1: credentials.mode: unknown value 'vault'; "
 							 "expected none (alias off)");
 	expect_text_problem("resources: {memory_limit: 1M}",
@@ -627,6 +648,626 @@ static void test_values(void)
 	expect_text_problem("version: 1\nresources: {memory_limit: 1G\n",
 			    "t.yaml:3: syntax error: did not find expected ',' or '}' (while parsing a flow mapping at line 2)");
 	expect_text_problem("version: 1\nx: \"\xff\"\n", "t.yaml:2: syntax error: invalid leading UTF-8 octet");
+}
+
+/* ---- network: the egress gateway's keys ---------------------------------- */
+
+/* Load text into a fresh policy; NULL (after a failed CHECK) when refused. */
+static al_policy *load_new(const char *text)
+{
+	al_policy *p = al_policy_new();
+	al_error err;
+	int r = load_str(p, text, &err);
+	CHECK(r == 0, "'%s' loads (%s)", flat(text), r ? flat(err.msg) : "ok");
+	if (r == 0)
+		return p;
+	al_policy_free(p);
+	return NULL;
+}
+
+/* Exactly n problems, each of want among them, and the policy untouched. */
+static void expect_text_problems(const char *text, const char *const *want, size_t n)
+{
+	al_policy *p = al_policy_new();
+	al_error err;
+	int r = load_str(p, text, &err);
+	CHECK(r < 0 && count_lines(err.msg) == n, "'%s': %zu problem(s) (got %s)", flat(text), n, flat(err.msg));
+	for (size_t i = 0; i < n; i++)
+		CHECK(has_problem(err.msg, want[i]), "'%s' reports '%s'", flat(text), want[i]);
+	CHECK(is_default(p), "unchanged after '%s'", flat(text));
+	al_policy_free(p);
+}
+#define EXPECT_TEXT(text, ...)                                                    \
+	do {                                                                      \
+		static const char *const t_[] = { __VA_ARGS__ };                  \
+		expect_text_problems(text, t_, sizeof t_ / sizeof t_[0]);         \
+	} while (0)
+
+/* The list holds exactly these strings (in any order). */
+static bool list_is(const struct al_strlist *l, const char *const *want, size_t n)
+{
+	if (l->n != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!al_strlist_contains(l, want[i]))
+			return false;
+	return true;
+}
+#define LIST_IS(l, ...)                                                           \
+	list_is((l), (const char *const[]){ __VA_ARGS__ },                        \
+		sizeof (const char *const[]){ __VA_ARGS__ } / sizeof(const char *))
+
+static const char *rate_host(const al_policy *p, size_t i)
+{
+	return i < p->n_rate_limits && p->rate_limits[i].host ? p->rate_limits[i].host : "(none)";
+}
+
+static void test_network_seeds(void)
+{
+	al_policy *p = al_policy_new();
+	al_error err;
+	int r = load_rel(p, "tests/unit/data/seed-network-policy.yaml", &err);
+	CHECK(r == 0, "the proxy gateway article's network_policy block loads as written (%s)", r ? flat(err.msg) : "ok");
+	CHECK(p->net_mode == AL_NET_GATEWAY, "seed-network-policy: its allow list implies mode gateway");
+	CHECK(LIST_IS(&p->egress_allow, "api.openai.com:443", "api.anthropic.com:443", "your-vector-store.internal:6333",
+		      "your-tool-api.com:443"), "seed-network-policy: the four allow entries (%zu)", p->egress_allow.n);
+	CHECK(p->egress_deny.n == 0, "seed-network-policy: no deny entries");
+	CHECK(p->n_rate_limits == 1 && strcmp(rate_host(p, 0), "*") == 0 && p->rate_limits[0].rpm == 60 &&
+	      p->rate_limits[0].bpm == 0, "seed-network-policy: one rate limit, '*' at 60 requests per minute");
+	al_policy_free(p);
+
+	/* The article's sandbox_config as a policy airlock runs: both network blocks add up. */
+	p = al_policy_new();
+	r = load_rel(p, "policies/seed-sandbox-config.yaml", &err);
+	CHECK(r == 0 && p->net_mode == AL_NET_GATEWAY, "seed preset: mode restricted = gateway (%s)",
+	      r ? flat(err.msg) : "ok");
+	CHECK(LIST_IS(&p->egress_allow, "api.openai.com:443", "github.com:443", "api.anthropic.com:443",
+		      "your-vector-store.internal:6333", "your-tool-api.com:443"),
+	      "seed preset: network.egress_allowlist and network_policy.allow merge, api.openai.com once (%zu)",
+	      p->egress_allow.n);
+	CHECK(p->n_rate_limits == 1 && p->rate_limits[0].rpm == 60, "seed preset: the rate limit of network_policy");
+	al_policy_free(p);
+
+	/* seed-gvisor.yaml with only its network block: accepted. */
+	p = load_new("sandbox_config: {\"network\": {\"mode\": \"restricted\", \"egress_allowlist\": "
+		     "[\"api.openai.com:443\", \"github.com:443\",], \"ingress\": \"deny_all\",},}");
+	CHECK(p && p->net_mode == AL_NET_GATEWAY &&
+	      LIST_IS(&p->egress_allow, "api.openai.com:443", "github.com:443"),
+	      "seed-gvisor's network block alone: gateway with its two entries");
+	al_policy_free(p);
+}
+
+static void test_network_mode(void)
+{
+	static const struct {
+		const char *word;
+		enum al_net_mode mode;
+	} words[] = {
+		{ "gateway", AL_NET_GATEWAY }, { "restricted", AL_NET_GATEWAY }, { "proxy", AL_NET_GATEWAY },
+		{ "Gateway", AL_NET_GATEWAY }, { "none", AL_NET_NONE }, { "off", AL_NET_NONE },
+		{ "deny_all", AL_NET_NONE }, { "isolated", AL_NET_NONE },
+	};
+	al_error err;
+	int r;
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+		al_policy *p = al_policy_new();
+		/* start from the other mode, so that the default cannot pass for the word */
+		p->net_mode = words[i].mode == AL_NET_NONE ? AL_NET_GATEWAY : AL_NET_NONE;
+		char text[64];
+		snprintf(text, sizeof text, "network: {mode: %s}", words[i].word);
+		r = load_str(p, text, &err);
+		CHECK(r == 0 && p->net_mode == words[i].mode, "network.mode %s -> %s (%s)", words[i].word,
+		      words[i].mode == AL_NET_GATEWAY ? "gateway" : "none", r ? flat(err.msg) : "ok");
+		CHECK(p->egress_allow.n == 0, "network.mode %s adds no allow entry", words[i].word);
+		al_policy_free(p);
+	}
+	expect_text_problem("network: {mode: host}", "t.yaml:1: network.mode: 'host' is not offered: the sandbox never "
+						     "shares a network with the host; use gateway or none");
+	expect_text_problem("network: {mode: bridge}", "t.yaml:1: network.mode: 'bridge' is not offered: the sandbox "
+						       "never shares a network with the host; use gateway or none");
+	expect_text_problem("network: {mode: foo}", "t.yaml:1: network.mode: unknown value 'foo'; expected gateway "
+						    "(aliases restricted, proxy) or none (aliases off, deny_all, isolated)");
+	expect_text_problem("network: {mode: [gateway]}", "t.yaml:1: network.mode: expected gateway (aliases restricted, "
+							  "proxy) or none (aliases off, deny_all, isolated), got a list");
+	expect_text_problem("network: {mode: gateway}\nsandbox_config: {network: {mode: none}}",
+			    "t.yaml:2: sandbox_config.network.mode: also set by network.mode at line 1");
+
+	/* An allow entry asks for the gateway... */
+	al_policy *p = load_new("network: {egress_allowlist: ['api.example.com:443']}");
+	CHECK(p && p->net_mode == AL_NET_GATEWAY, "an egress_allowlist entry implies mode gateway");
+	al_policy_free(p);
+	p = load_new("network_policy: {allow: ['api.example.com:443']}");
+	CHECK(p && p->net_mode == AL_NET_GATEWAY, "a network_policy.allow entry implies mode gateway");
+	al_policy_free(p);
+	p = load_new("network: {egress_allowlist: ['a.example.com:443'], mode: gateway}");
+	CHECK(p && p->net_mode == AL_NET_GATEWAY && p->egress_allow.n == 1, "mode gateway with an allowlist");
+	al_policy_free(p);
+	p = load_new("network: {mode: gateway}");
+	CHECK(p && p->net_mode == AL_NET_GATEWAY && p->egress_allow.n == 0,
+	      "mode gateway with no allowlist: the gateway, denying everything");
+	al_policy_free(p);
+	/* ...a deny entry or an empty list does not. */
+	p = load_new("network: {egress_denylist: ['evil.example.com:*']}");
+	CHECK(p && p->net_mode == AL_NET_NONE && LIST_IS(&p->egress_deny, "evil.example.com:*"),
+	      "a denylist alone leaves mode none");
+	al_policy_free(p);
+	p = load_new("network: {mode: none, egress_allowlist: [], egress_denylist: ['x.example.com:1']}");
+	CHECK(p && p->net_mode == AL_NET_NONE && p->egress_allow.n == 0 && p->egress_deny.n == 1,
+	      "mode none with an empty allowlist and a denylist loads as none");
+	al_policy_free(p);
+	p = load_new("network_policy: {default: deny, allow: [], deny: ['x.example.com:1']}");
+	CHECK(p && p->net_mode == AL_NET_NONE && p->egress_deny.n == 1, "network_policy.deny alone leaves mode none");
+	al_policy_free(p);
+
+	/* An explicit none next to an allowlist: an error on network.mode's line. */
+	EXPECT_TEXT("network: {mode: none, egress_allowlist: ['api.example.com:443']}",
+		    "t.yaml:1: network.mode: 'none' contradicts the egress allowlist given; use mode: gateway");
+	EXPECT_TEXT("version: 1\nnetwork:\n  egress_allowlist:\n    - api.example.com:443\n  mode: off\n",
+		    "t.yaml:5: network.mode: 'none' contradicts the egress allowlist given; use mode: gateway");
+	EXPECT_TEXT("network:\n  mode: isolated\nnetwork_policy:\n  allow: [api.example.com:443]\n",
+		    "t.yaml:2: network.mode: 'none' contradicts the egress allowlist given; use mode: gateway");
+	EXPECT_TEXT("sandbox_config:\n  network:\n    mode: deny_all\n    egress_allowlist: [a.example.com:443]\n",
+		    "t.yaml:3: network.mode: 'none' contradicts the egress allowlist given; use mode: gateway");
+	/* A bad entry is its own problem; it asks for nothing. */
+	EXPECT_TEXT("network: {mode: none, egress_allowlist: ['api.example.com']}",
+		    "t.yaml:1: network.egress_allowlist[0]: expected HOST:PORT in 'api.example.com'");
+
+	/* Overrides: each is its own document. */
+	p = al_policy_new();
+	r = load_str(p, "network: {mode: none}", &err);
+	CHECK(r == 0 && p->net_mode == AL_NET_NONE, "a file with mode none");
+	al_error_clear(&err);
+	r = al_policy_set(p, "network.egress_allowlist", "API.Example.com:443", "--allow-host", &err);
+	CHECK(r == 0 && p->net_mode == AL_NET_GATEWAY && LIST_IS(&p->egress_allow, "api.example.com:443"),
+	      "--allow-host onto a file with mode none: gateway, entry normalised (%s)", r ? flat(err.msg) : "ok");
+	al_error_clear(&err);
+	r = al_policy_set(p, "network.egress_allowlist", "*.example.org:*", "--allow-host", &err);
+	CHECK(r == 0 && LIST_IS(&p->egress_allow, "api.example.com:443", "*.example.org:*"),
+	      "a second --allow-host appends (%s)", r ? flat(err.msg) : "ok");
+	al_error_clear(&err);
+	r = al_policy_set(p, "network.egress_denylist", "bad.example.org:*", "--deny-host", &err);
+	CHECK(r == 0 && LIST_IS(&p->egress_deny, "bad.example.org:*") && p->net_mode == AL_NET_GATEWAY,
+	      "--deny-host appends to the denylist (%s)", r ? flat(err.msg) : "ok");
+	al_policy_free(p);
+
+	p = al_policy_new();
+	al_error_clear(&err);
+	r = al_policy_set(p, "network.mode", "gateway", "--net", &err);
+	CHECK(r == 0 && p->net_mode == AL_NET_GATEWAY, "--net gateway");
+	r = load_str(p, "network: {mode: none}", &err);
+	CHECK(r == 0 && p->net_mode == AL_NET_NONE, "a later file's mode none applies when it has no allowlist");
+	r = load_str(p, "network: {mode: off, egress_allowlist: ['a.example.com:80']}", &err);
+	CHECK(r < 0 && p->net_mode == AL_NET_NONE && p->egress_allow.n == 0,
+	      "a refused document changes neither the mode nor the list (%s)", flat(err.msg));
+	al_policy_free(p);
+}
+
+static void test_egress_entries(void)
+{
+	al_policy *p = load_new(
+		"network:\n"
+		"  egress_allowlist:\n"
+		"    - API.Example.COM:443\n"      /* 3: lower case */
+		"    - api.example.com.:443\n"     /* 4: one trailing dot; same entry */
+		"    - '*.GitHub.com:*'\n"         /* 5: wildcard, any port */
+		"    - '*:8080'\n"                 /* 6: any host, one port */
+		"    - 10.1.2.3/8:5432\n"          /* 7: host bits masked */
+		"    - 192.168.1.7:22\n"           /* 8 */
+		"    - '[::1]:443'\n"              /* 9 */
+		"    - '[FD00::1]/8:*'\n"          /* 10 */
+		"    - '[2001:DB8::]/128:443'\n"   /* 11: a full prefix is dropped */
+		"    - 10.0.0.0/32:80\n"           /* 12 */
+		"    - _srv.example.com:00443\n"   /* 13: leading zeros of a port */
+		"  egress_denylist: [Evil.Example.COM:*, '169.254.169.254:*', '*.evil.example:443']\n");
+	CHECK(p && LIST_IS(&p->egress_allow, "api.example.com:443", "*.github.com:*", "*:8080", "10.0.0.0/8:5432",
+			   "192.168.1.7:22", "[::1]:443", "[fd00::]/8:*", "[2001:db8::]:443", "10.0.0.0:80",
+			   "_srv.example.com:443"),
+	      "allow entries normalised: case, trailing dot, masked CIDR, brackets, ports (%zu entries)",
+	      p ? p->egress_allow.n : 0);
+	CHECK(p && LIST_IS(&p->egress_deny, "evil.example.com:*", "169.254.169.254:*", "*.evil.example:443"),
+	      "deny entries normalised the same way");
+	CHECK(p && p->net_mode == AL_NET_GATEWAY, "and the allowlist made it a gateway");
+	al_policy_free(p);
+
+	p = load_new("network: {egress_allowlist: ['host.example:*', '*:*', 'host.example:1', 'host.example:65535']}");
+	CHECK(p && LIST_IS(&p->egress_allow, "host.example:*", "*:*", "host.example:1", "host.example:65535"),
+	      "'host:*', '*:*' and the port bounds 1 and 65535");
+	al_policy_free(p);
+
+	/* Two spellings of one entry: one entry, one digest. */
+	al_policy *a = load_new("network: {egress_allowlist: ['A.example.com.:443', '10.9.9.9/8:1']}");
+	al_policy *b = load_new("network: {egress_allowlist: ['10.0.0.0/8:1', 'a.example.com:443', 'a.EXAMPLE.com:443']}");
+	CHECK(a && b && same_policy(a, b) && b->egress_allow.n == 2, "spellings of the same entries: same digest");
+	al_policy_free(a);
+	al_policy_free(b);
+	a = load_new("network: {egress_allowlist: ['a.example.com:443']}");
+	b = load_new("network: {egress_allowlist: ['a.example.com:*']}");
+	CHECK(a && b && !same_policy(a, b), "port 443 and port * differ");
+	al_policy_free(a);
+	al_policy_free(b);
+	a = load_new("network: {egress_allowlist: ['a.example.com:443']}");
+	b = load_new("network: {egress_allowlist: ['a.example.com:443'], egress_denylist: ['a.example.com:443']}");
+	CHECK(a && b && !same_policy(a, b), "the denylist is in the digest");
+	al_policy_free(a);
+	al_policy_free(b);
+
+	/* Each entry refused for its own reason, all of them reported. */
+	EXPECT_TEXT("network:\n"
+		    "  egress_allowlist:\n"
+		    "    - example.com\n"              /* 3 */
+		    "    - 'example.com:'\n"           /* 4 */
+		    "    - 'example.com:65536'\n"      /* 5 */
+		    "    - 'example.com:http'\n"       /* 6 */
+		    "    - ':443'\n"                   /* 7 */
+		    "    - '::1:443'\n"                /* 8 */
+		    "    - '[::1]'\n"                  /* 9 */
+		    "    - '[1.2.3.4]:443'\n"          /* 10 */
+		    "    - '127.1:80'\n"               /* 11 */
+		    "    - '2130706433:80'\n"          /* 12 */
+		    "    - 'a..b:80'\n"                /* 13 */
+		    "    - '*.*.example.com:80'\n"     /* 14 */
+		    "    - '10.0.0.0/33:80'\n"         /* 15 */
+		    "    - '-a.example.com:80'\n"      /* 16 */
+		    "    - 'ex ample.com:80'\n"        /* 17 */
+		    "    - 443\n",                     /* 18 */
+		    "t.yaml:3: network.egress_allowlist[0]: expected HOST:PORT in 'example.com'",
+		    "t.yaml:4: network.egress_allowlist[1]: invalid port (1-65535 or *) in 'example.com:'",
+		    "t.yaml:5: network.egress_allowlist[2]: invalid port (1-65535 or *) in 'example.com:65536'",
+		    "t.yaml:6: network.egress_allowlist[3]: invalid port (1-65535 or *) in 'example.com:http'",
+		    "t.yaml:7: network.egress_allowlist[4]: empty host in ':443'",
+		    "t.yaml:8: network.egress_allowlist[5]: IPv6 addresses go in brackets: [::1]:443 in '::1:443'",
+		    "t.yaml:9: network.egress_allowlist[6]: expected HOST:PORT in '[::1]'",
+		    "t.yaml:10: network.egress_allowlist[7]: invalid IPv6 address in '[1.2.3.4]:443'",
+		    "t.yaml:11: network.egress_allowlist[8]: invalid address in '127.1:80'",
+		    "t.yaml:12: network.egress_allowlist[9]: invalid address in '2130706433:80'",
+		    "t.yaml:13: network.egress_allowlist[10]: invalid host name in 'a..b:80'",
+		    "t.yaml:14: network.egress_allowlist[11]: invalid domain after '*.' in '*.*.example.com:80'",
+		    "t.yaml:15: network.egress_allowlist[12]: prefix length too large in '10.0.0.0/33:80'",
+		    "t.yaml:16: network.egress_allowlist[13]: invalid host name in '-a.example.com:80'",
+		    "t.yaml:17: network.egress_allowlist[14]: invalid host name in 'ex ample.com:80'",
+		    "t.yaml:18: network.egress_allowlist[15]: expected HOST:PORT in '443'");
+	EXPECT_TEXT("network_policy: {deny: ['evil.example.com'], allow: [{host: a}]}",
+		    "t.yaml:1: network_policy.deny[0]: expected HOST:PORT in 'evil.example.com'",
+		    "t.yaml:1: network_policy.allow[0]: expected HOST:PORT, got a mapping");
+	EXPECT_TEXT("network: {egress_denylist: 'evil.example.com:443'}",
+		    "t.yaml:1: network.egress_denylist: expected a list, got 'evil.example.com:443'");
+
+	/* A list may hold 1024 entries. */
+	char *many = malloc(40000);
+	size_t len = (size_t)sprintf(many, "network:\n  egress_allowlist:\n");
+	for (int i = 0; i < 1025; i++)
+		len += (size_t)sprintf(many + len, "    - h%d.example.com:443\n", i);
+	al_error err;
+	p = al_policy_new();
+	int r = al_policy_load_buffer(p, "t.yaml", many, len, &err);
+	CHECK(r < 0 && strcmp(err.msg, "t.yaml:3: network.egress_allowlist: 1025 entries; at most 1024 are allowed") == 0,
+	      "1025 allow entries refused: %s", flat(err.msg));
+	len = (size_t)sprintf(many, "network:\n  egress_allowlist:\n");
+	for (int i = 0; i < 1024; i++)
+		len += (size_t)sprintf(many + len, "    - h%d.example.com:443\n", i);
+	r = al_policy_load_buffer(p, "t.yaml", many, len, &err);
+	CHECK(r == 0 && p->egress_allow.n == 1024, "1024 allow entries load (%s)", r ? flat(err.msg) : "ok");
+	free(many);
+	al_policy_free(p);
+}
+
+static void test_network_hosts(void)
+{
+	al_policy *p = load_new("network:\n  hosts:\n    Db.Internal.: 10.0.0.5\n    v6.internal: 'fd00::5'\n");
+	CHECK(p && LIST_IS(&p->net_hosts, "db.internal=10.0.0.5", "v6.internal=fd00::5"),
+	      "hosts as a mapping: names normalised, IPv4 and IPv6");
+	CHECK(p && p->net_mode == AL_NET_NONE, "hosts alone do not turn the gateway on");
+	al_policy_free(p);
+	p = load_new("network: {hosts: ['db.internal=10.0.0.5', 'V6.internal=::1', 'db.internal=10.0.0.6']}");
+	CHECK(p && LIST_IS(&p->net_hosts, "db.internal=10.0.0.6", "v6.internal=::1"),
+	      "hosts as a NAME=ADDRESS list; a later value for a name replaces the earlier");
+	al_policy_free(p);
+	p = load_new("network: {hosts: ~}");
+	CHECK(p && p->net_hosts.n == 0, "hosts: ~ is no hosts");
+	al_policy_free(p);
+
+	al_policy *a = load_new("network: {hosts: {a.internal: 10.0.0.1, b.internal: 10.0.0.2}}");
+	al_policy *b = load_new("network: {hosts: [B.internal=10.0.0.2, a.internal=10.0.0.1]}");
+	CHECK(a && b && same_policy(a, b), "hosts: mapping and list, any order: one digest");
+	al_policy_free(b);
+	b = load_new("network: {hosts: {a.internal: 10.0.0.1, b.internal: 10.0.0.3}}");
+	CHECK(a && b && !same_policy(a, b), "a different address: a different digest");
+	al_policy_free(a);
+	al_policy_free(b);
+
+	al_error err;
+	p = al_policy_new();
+	al_error_clear(&err);
+	int r = al_policy_set(p, "network.hosts", "Cache.Internal=192.168.0.9", "--host", &err);
+	CHECK(r == 0 && LIST_IS(&p->net_hosts, "cache.internal=192.168.0.9"), "--host NAME=ADDRESS override (%s)",
+	      r ? flat(err.msg) : "ok");
+	al_policy_free(p);
+
+	EXPECT_TEXT("network:\n"
+		    "  hosts:\n"
+		    "    - noequals\n"             /* 3 */
+		    "    - =1.2.3.4\n"             /* 4 */
+		    "    - '*.a.example=1.2.3.4'\n" /* 5 */
+		    "    - 1.2.3.4=5.6.7.8\n"      /* 6 */
+		    "    - 'a.example=[::1]'\n"    /* 7 */
+		    "    - a.example=999.1.1.1\n"  /* 8 */
+		    "    - a.example=\n"           /* 9 */
+		    "    - 'bad name=1.2.3.4'\n",  /* 10 */
+		    "t.yaml:3: network.hosts[0]: expected NAME=ADDRESS, got 'noequals'",
+		    "t.yaml:4: network.hosts[1]: expected NAME=ADDRESS, got '=1.2.3.4'",
+		    "t.yaml:5: network.hosts[2]: invalid host name '*.a.example'",
+		    "t.yaml:6: network.hosts[3]: invalid host name '1.2.3.4'",
+		    "t.yaml:7: network.hosts[4]: '[::1]' is not an IPv4 or IPv6 address",
+		    "t.yaml:8: network.hosts[5]: '999.1.1.1' is not an IPv4 or IPv6 address",
+		    "t.yaml:9: network.hosts[6]: '' is not an IPv4 or IPv6 address",
+		    "t.yaml:10: network.hosts[7]: invalid host name 'bad name'");
+	EXPECT_TEXT("network:\n  hosts:\n    a.example: 10.0.0.256\n    b.example: [1]\n    '*': 1.2.3.4\n    c.example: ~\n",
+		    "t.yaml:3: network.hosts.a.example: '10.0.0.256' is not an IPv4 or IPv6 address",
+		    "t.yaml:4: network.hosts.b.example: expected an IP address, got a list",
+		    "t.yaml:5: network.hosts.*: invalid host name '*'",
+		    "t.yaml:6: network.hosts.c.example: missing value (expected an IP address)");
+	EXPECT_TEXT("network: {hosts: 5}", "t.yaml:1: network.hosts: expected a mapping, got '5'");
+}
+
+static void test_rate_limits(void)
+{
+	al_policy *p = load_new("network:\n  rate_limits:\n"
+				"    - {host: '*', requests_per_minute: 60}\n"
+				"    - {host: '*.Example.COM', bytes_per_minute: 1M}\n"
+				"    - {host: API.example.com., requests_per_minute: 10, bytes_per_minute: 5000}\n"
+				"    - {host: '10.1.2.3/8', requests_per_minute: '1000000000'}\n"
+				"    - {host: '[::1]', requests_per_minute: 1}\n"
+				"network_policy:\n  rate_limits: [{host: b.example, requests_per_minute: 1}]\n");
+	CHECK(p && p->n_rate_limits == 6, "six rate limits, network's and network_policy's (%zu)",
+	      p ? p->n_rate_limits : 0);
+	if (p && p->n_rate_limits == 6) {
+		CHECK(strcmp(rate_host(p, 0), "*") == 0 && p->rate_limits[0].rpm == 60 && p->rate_limits[0].bpm == 0,
+		      "'*': 60 requests per minute, no byte limit");
+		CHECK(strcmp(rate_host(p, 1), "*.example.com") == 0 && p->rate_limits[1].rpm == 0 &&
+		      p->rate_limits[1].bpm == 1ull << 20, "'*.example.com' lowercased: 1M bytes per minute, no request limit");
+		CHECK(strcmp(rate_host(p, 2), "api.example.com") == 0 && p->rate_limits[2].rpm == 10 &&
+		      p->rate_limits[2].bpm == 5000, "a name with both limits, normalised (%s)", rate_host(p, 2));
+		CHECK(strcmp(rate_host(p, 3), "10.0.0.0/8") == 0 && p->rate_limits[3].rpm == 1000000000,
+		      "a CIDR pattern, masked; the largest request rate (%s)", rate_host(p, 3));
+		CHECK(strcmp(rate_host(p, 4), "[::1]") == 0, "an IPv6 pattern in brackets");
+		CHECK(strcmp(rate_host(p, 5), "b.example") == 0, "network_policy.rate_limits add to network's");
+	}
+	CHECK(p && p->net_mode == AL_NET_NONE, "rate limits alone do not turn the gateway on");
+
+	/* policy_copy copies them deeply. */
+	struct al_policy copy;
+	CHECK(p && policy_copy(&copy, p) == 0 && copy.n_rate_limits == p->n_rate_limits &&
+	      copy.rate_limits != p->rate_limits && copy.rate_limits[0].host != p->rate_limits[0].host &&
+	      strcmp(copy.rate_limits[2].host, "api.example.com") == 0 && copy.rate_limits[2].bpm == 5000 &&
+	      same_policy(&copy, p), "policy_copy: a deep, equal copy of the rate limits");
+	if (p)
+		policy_clear(&copy);
+	al_policy_free(p);
+
+	EXPECT_TEXT("network:\n  rate_limits:\n"
+		    "    - '*'\n"                                                     /* 3 */
+		    "    - {requests_per_minute: 3}\n"                                /* 4 */
+		    "    - {host: a.example}\n"                                       /* 5 */
+		    "    - {host: a.example, requests_per_minute: 0}\n"               /* 6 */
+		    "    - {host: a.example, requests_per_minute: 1000000001}\n"      /* 7 */
+		    "    - {host: a.example, requests_per_minute: 1.5}\n"             /* 8 */
+		    "    - {host: a.example, bytes_per_minute: 0}\n"                  /* 9 */
+		    "    - {host: a.example, bytes_per_minute: lots}\n"               /* 10 */
+		    "    - {host: 'bad host', requests_per_minute: 1}\n"              /* 11 */
+		    "    - {host: '*.', requests_per_minute: 1}\n"                    /* 12 */
+		    "    - {host: [a], requests_per_minute: 1}\n"                     /* 13 */
+		    "    - {host: a.example, requests_per_minute: true}\n",           /* 14 */
+		    "t.yaml:3: network.rate_limits[0]: expected a mapping {host, requests_per_minute, bytes_per_minute}, "
+		    "got '*'",
+		    "t.yaml:4: network.rate_limits[1]: missing 'host'",
+		    "t.yaml:5: network.rate_limits[2]: needs requests_per_minute or bytes_per_minute",
+		    "t.yaml:6: network.rate_limits[3].requests_per_minute: '0': expected a whole number from 1 to 1000000000",
+		    "t.yaml:7: network.rate_limits[4].requests_per_minute: '1000000001': expected a whole number from 1 to "
+		    "1000000000",
+		    "t.yaml:8: network.rate_limits[5].requests_per_minute: '1.5': expected a whole number from 1 to "
+		    "1000000000",
+		    "t.yaml:9: network.rate_limits[6].bytes_per_minute: '0': expected a size such as 50M",
+		    "t.yaml:10: network.rate_limits[7].bytes_per_minute: 'lots': expected a size such as 50M",
+		    "t.yaml:11: network.rate_limits[8].host: invalid host name in 'bad host'",
+		    "t.yaml:12: network.rate_limits[9].host: invalid domain after '*.' in '*.'",
+		    "t.yaml:13: network.rate_limits[10].host: expected a host name or pattern, got a list",
+		    "t.yaml:14: network.rate_limits[11].requests_per_minute: expected a whole number, got a boolean");
+	/* An unknown key is refused (and a misspelt limit leaves none). */
+	EXPECT_TEXT("network: {rate_limits: [{host: '*', rpm: 3}]}",
+		    "t.yaml:1: network.rate_limits[0].rpm: unknown key; expected one of: host, requests_per_minute, "
+		    "bytes_per_minute",
+		    "t.yaml:1: network.rate_limits[0]: needs requests_per_minute or bytes_per_minute");
+	EXPECT_TEXT("network: {rate_limits: [{host: '*', requests_per_minute: 3, burst: 10}]}",
+		    "t.yaml:1: network.rate_limits[0].burst: unknown key; expected one of: host, requests_per_minute, "
+		    "bytes_per_minute");
+	/* A pattern has no port. */
+	al_policy *q = al_policy_new();
+	al_error err;
+	int r = load_str(q, "network: {rate_limits: [{host: 'api.example.com:443', requests_per_minute: 3}]}", &err);
+	CHECK(r < 0 && count_lines(err.msg) == 1 &&
+	      strncmp(err.msg, "t.yaml:1: network.rate_limits[0].host: ", 39) == 0 && q->n_rate_limits == 0,
+	      "a rate-limit host with a port is refused (%s)", flat(err.msg));
+	al_policy_free(q);
+
+	/* At most 64: in one list, and across network and network_policy. */
+	char *many = malloc(20000);
+	size_t len = (size_t)sprintf(many, "network:\n  rate_limits:\n");
+	for (int i = 0; i < 65; i++)
+		len += (size_t)sprintf(many + len, "    - {host: h%d.example, requests_per_minute: 1}\n", i);
+	q = al_policy_new();
+	r = al_policy_load_buffer(q, "t.yaml", many, len, &err);
+	CHECK(r < 0 && strcmp(err.msg, "t.yaml:3: network.rate_limits: 65 entries; at most 64 are allowed") == 0,
+	      "65 rate limits in one list refused: %s", flat(err.msg));
+	len = (size_t)sprintf(many, "network:\n  rate_limits:\n");
+	for (int i = 0; i < 64; i++)
+		len += (size_t)sprintf(many + len, "    - {host: h%d.example, requests_per_minute: 1}\n", i);
+	r = al_policy_load_buffer(q, "t.yaml", many, len, &err);
+	CHECK(r == 0 && q->n_rate_limits == 64, "64 rate limits load (%s)", r ? flat(err.msg) : "ok");
+	al_policy_free(q);
+	len = (size_t)sprintf(many, "network:\n  rate_limits:\n");
+	for (int i = 0; i < 40; i++)
+		len += (size_t)sprintf(many + len, "    - {host: h%d.example, requests_per_minute: 1}\n", i);
+	len += (size_t)sprintf(many + len, "network_policy:\n  rate_limits:\n");
+	for (int i = 0; i < 40; i++)
+		len += (size_t)sprintf(many + len, "    - {host: g%d.example, requests_per_minute: 1}\n", i);
+	q = al_policy_new();
+	r = al_policy_load_buffer(q, "t.yaml", many, len, &err);
+	CHECK(r < 0 && count_lines(err.msg) == 16 &&
+	      has_problem(err.msg, "t.yaml:69: network_policy.rate_limits[24]: more than 64 rate limits") &&
+	      has_problem(err.msg, "t.yaml:84: network_policy.rate_limits[39]: more than 64 rate limits") &&
+	      !has_problem(err.msg, "t.yaml:68: network_policy.rate_limits[23]: more than 64 rate limits") &&
+	      is_default(q), "40 + 40 rate limits: the 65th and later refused (%s)", flat(err.msg));
+	free(many);
+	al_policy_free(q);
+
+	/* Their order is kept (and written); the same limits give the same digest. */
+	al_policy *a = load_new("network: {rate_limits: [{host: '*', requests_per_minute: 60}]}");
+	al_policy *b = load_new("network: {rate_limits: [{requests_per_minute: \"60\", host: \"*\"}]}");
+	CHECK(a && b && same_policy(a, b), "key order and quoting of a rate limit: one digest");
+	al_policy_free(b);
+	b = load_new("network: {rate_limits: [{host: '*', requests_per_minute: 61}]}");
+	CHECK(a && b && !same_policy(a, b), "another rate: another digest");
+	al_policy_free(b);
+	b = load_new("network: {rate_limits: [{host: '*', requests_per_minute: 60, bytes_per_minute: 1G}]}");
+	CHECK(a && b && !same_policy(a, b), "a byte limit added: another digest");
+	al_policy_free(a);
+	al_policy_free(b);
+}
+
+static void test_network_numbers(void)
+{
+	al_policy *p = al_policy_new();
+	CHECK(p->net_max_connections == 64 && p->net_connect_timeout_ms == 10000 && p->net_idle_timeout_ms == 300000 &&
+	      p->net_request_timeout_ms == 10000, "network defaults: 64 connections, 10 s connect, 5 min idle, 10 s request");
+	al_policy_free(p);
+	p = load_new("network: {max_connections: 100000, connect_timeout: 2.5, idle_timeout: 1d, request_timeout: 100ms}");
+	CHECK(p && p->net_max_connections == 100000 && p->net_connect_timeout_ms == 2500 &&
+	      p->net_idle_timeout_ms == 86400000 && p->net_request_timeout_ms == 100,
+	      "maximum connections, a fractional timeout, the largest idle and the smallest request timeout");
+	CHECK(p && p->net_mode == AL_NET_NONE, "numbers alone do not turn the gateway on");
+	al_policy_free(p);
+	p = load_new("network: {max_connections: 1, connect_timeout: 1h, idle_timeout: 100ms, request_timeout: 1h}");
+	CHECK(p && p->net_max_connections == 1 && p->net_connect_timeout_ms == 3600000 &&
+	      p->net_idle_timeout_ms == 100 && p->net_request_timeout_ms == 3600000, "the other bounds");
+	al_policy_free(p);
+
+	EXPECT_TEXT("network:\n  max_connections: 0\n  connect_timeout: 50ms\n  idle_timeout: 2d\n"
+		    "  request_timeout: abc\n  dns: true\n",
+		    "t.yaml:2: network.max_connections: '0' is below the minimum of 1",
+		    "t.yaml:3: network.connect_timeout: '50ms' is below the minimum of 100ms",
+		    "t.yaml:4: network.idle_timeout: '2d' is above the maximum of 1d",
+		    "t.yaml:5: network.request_timeout: invalid duration 'abc' (expected a duration such as 30, 30s or 5m)",
+		    "t.yaml:6: network.dns: not supported yet (a DNS responder inside the sandbox; names resolve through "
+		    "the gateway); set it to false");
+	EXPECT_TEXT("network: {max_connections: 100001, connect_timeout: 2h, request_timeout: 61m, idle_timeout: 99ms}",
+		    "t.yaml:1: network.max_connections: '100001' is above the maximum of 100000",
+		    "t.yaml:1: network.connect_timeout: '2h' is above the maximum of 1h",
+		    "t.yaml:1: network.request_timeout: '61m' is above the maximum of 1h",
+		    "t.yaml:1: network.idle_timeout: '99ms' is below the minimum of 100ms");
+	EXPECT_TEXT("network: {max_connections: -1}", "t.yaml:1: network.max_connections: negative number '-1'");
+	EXPECT_TEXT("network: {dns: maybe}", "t.yaml:1: network.dns: expected true or false, got 'maybe'");
+	expect_text_ok("network: {dns: False}");
+	EXPECT_TEXT("network: {max_connections: 5}\nsandbox_config: {network: {max_connections: 6}}",
+		    "t.yaml:2: sandbox_config.network.max_connections: also set by network.max_connections at line 1");
+}
+
+/* Write p's JSON to a fresh string (caller frees). */
+static char *json_of(const al_policy *p, size_t *len)
+{
+	char *json = NULL;
+	FILE *f = open_memstream(&json, len);
+	if (!f)
+		return NULL;
+	int r = al_policy_write_json(p, f);
+	fclose(f);
+	if (r < 0) {
+		free(json);
+		return NULL;
+	}
+	return json;
+}
+
+static void test_network_round_trip(void)
+{
+	static const char every_key[] =
+		"network:\n"
+		"  mode: proxy\n"
+		"  egress_allowlist: ['API.Example.com.:443', '*.github.com:*', '10.9.8.7/8:5432', '[FD00::1]/8:*',\n"
+		"                     '*:8080', '[::1]:443', 192.0.2.10:80]\n"
+		"  egress_denylist: ['evil.example.com:*', '169.254.169.254:*', '*.evil.example:443']\n"
+		"  ingress: deny_all\n"
+		"  rate_limits:\n"
+		"    - {host: '*', requests_per_minute: 60}\n"
+		"    - {host: '*.github.com', bytes_per_minute: 50M}\n"
+		"    - {host: api.example.com, requests_per_minute: 10, bytes_per_minute: 1000}\n"
+		"    - {host: '10.0.0.0/8', bytes_per_minute: 1536}\n"
+		"  hosts: {db.internal: 10.0.0.5, V6.Internal: 'fd00::5'}\n"
+		"  max_connections: 10\n"
+		"  connect_timeout: 2.5\n"
+		"  idle_timeout: 90m\n"
+		"  request_timeout: 1500ms\n"
+		"  dns: false\n"
+		"network_policy:\n"
+		"  default: deny\n"
+		"  allow: [x.example.org:443]\n"
+		"  deny: [y.example.org:443]\n"
+		"  rate_limits: [{host: x.example.org, requests_per_minute: 5}]\n";
+	al_policy *a = load_new(every_key), *b = al_policy_new(), *c = al_policy_new();
+	al_error err;
+	size_t len = 0, len2 = 0;
+	char *json = a ? json_of(a, &len) : NULL;
+	CHECK(json != NULL, "the JSON of a policy with every network key is written");
+	int r = json ? al_policy_load_buffer(b, "json", json, len, &err) : -1;
+	CHECK(r == 0, "that JSON loads (%s)", r ? flat(err.msg) : "ok");
+	CHECK(r == 0 && same_policy(a, b), "and gives the same digest");
+	CHECK(r == 0 && b->net_mode == AL_NET_GATEWAY && b->egress_allow.n == 8 && b->egress_deny.n == 4 &&
+	      al_strlist_contains(&b->egress_allow, "[fd00::]/8:*") &&
+	      al_strlist_contains(&b->egress_deny, "y.example.org:443") &&
+	      LIST_IS(&b->net_hosts, "db.internal=10.0.0.5", "v6.internal=fd00::5"),
+	      "the reloaded policy has the mode, both lists and the hosts");
+	CHECK(r == 0 && b->n_rate_limits == 5 && strcmp(rate_host(b, 1), "*.github.com") == 0 &&
+	      b->rate_limits[1].bpm == 50ull << 20 && b->rate_limits[2].rpm == 10 && b->rate_limits[2].bpm == 1000 &&
+	      b->rate_limits[3].bpm == 1536 && b->rate_limits[3].rpm == 0 && strcmp(rate_host(b, 4), "x.example.org") == 0,
+	      "the reloaded rate limits, in order, with their byte sizes");
+	CHECK(r == 0 && b->net_max_connections == 10 && b->net_connect_timeout_ms == 2500 &&
+	      b->net_idle_timeout_ms == 90 * 60000 && b->net_request_timeout_ms == 1500,
+	      "the reloaded numbers");
+	char *json2 = r == 0 ? json_of(b, &len2) : NULL;
+	CHECK(json2 && len == len2 && memcmp(json, json2, len) == 0, "the JSON of the reloaded policy is the same text");
+	CHECK(json && strstr(json, "\"mode\": \"gateway\"") && strstr(json, "\"connect_timeout\": \"2500ms\"") &&
+	      strstr(json, "\"db.internal\": \"10.0.0.5\"") && strstr(json, "\"requests_per_minute\": 60"),
+	      "the JSON names the mode and spells the values the loader reads");
+	r = json2 ? al_policy_load_buffer(c, "json", json2, len2, &err) : -1;
+	CHECK(r == 0 && same_policy(a, c), "and loads again to the same digest");
+	free(json);
+	free(json2);
+	al_policy_free(a);
+	al_policy_free(b);
+	al_policy_free(c);
+
+	/* The defaults' network block: mode none, nothing listed; it round-trips too. */
+	a = al_policy_new();
+	b = al_policy_new();
+	json = json_of(a, &len);
+	CHECK(json && strstr(json, "\"mode\": \"none\"") && strstr(json, "\"egress_allowlist\": []") &&
+	      strstr(json, "\"rate_limits\": []") && strstr(json, "\"hosts\": {}"),
+	      "the default policy's JSON: mode none, empty lists");
+	r = json ? al_policy_load_buffer(b, "json", json, len, &err) : -1;
+	CHECK(r == 0 && same_policy(a, b) && b->net_mode == AL_NET_NONE, "and it loads back (%s)", r ? flat(err.msg) : "ok");
+	free(json);
+	al_policy_free(a);
+	al_policy_free(b);
+
+	/* Gateway mode with no allowlist (deny everything) keeps its mode through JSON. */
+	a = load_new("network: {mode: gateway}");
+	b = al_policy_new();
+	json = a ? json_of(a, &len) : NULL;
+	r = json ? al_policy_load_buffer(b, "json", json, len, &err) : -1;
+	CHECK(r == 0 && b->net_mode == AL_NET_GATEWAY && same_policy(a, b) && !is_default(b),
+	      "mode gateway without entries round-trips (%s)", r ? flat(err.msg) : "ok");
+	free(json);
+	al_policy_free(a);
+	al_policy_free(b);
 }
 
 static void test_hostile(void)
@@ -715,6 +1356,13 @@ int main(void)
 	test_overrides();
 	test_digest();
 	test_values();
+	test_network_seeds();
+	test_network_mode();
+	test_egress_entries();
+	test_network_hosts();
+	test_rate_limits();
+	test_network_numbers();
+	test_network_round_trip();
 	test_hostile();
 	return check_done();
 }
