@@ -27,15 +27,17 @@
  *     run inside a private pid namespace; vsock is never connected.
  *
  * Categories (one meson test each, see meson.build): fs, proc, dev, priv,
- * sys, tty, ipc, net, res, leak, sig; run_escape.sh adds harness-level tests
- * (orphans, persistence, 200 runs, supervisor SIGKILL, .aiignore tampering)
- * and "selftest", which runs some probes without a sandbox to show they do
+ * sys, tty, ipc, net, egress, res, leak, sig; run_escape.sh adds
+ * harness-level tests (orphans, persistence, 200 runs, supervisor SIGKILL,
+ * .aiignore tampering, the net probes again with an egress gateway) and
+ * "selftest", which runs some probes without a sandbox to show they do
  * detect the attack. To try one by hand:
  *   airlock run --mount DIR_WITH_PROBE:/probe:ro -- /probe/probe fs-chroot
  *
  * Host-side helper modes (not attacks, used by the harness):
  *   probe list [CATEGORY]        the probe table: "name|category|expect|opts"
  *   probe host-listen DIR [ADDR] TCP/UDP/unix listeners + SysV/POSIX IPC objects
+ *   probe host-proxy DIR [ADDR]  a naive open proxy for the selftest of the egress probes
  *   probe host-sleep MARKER      a sleeper that must survive the run
  *   probe host-setcap FILE       give FILE file capabilities (root only)
  *   probe host-pty -- CMD...     run CMD with a fresh pty as controlling tty,
@@ -3563,6 +3565,1070 @@ static int net_tcp_bind(void)
 }
 
 /* ======================================================================= */
+/* egress gateway                                                          */
+/* ======================================================================= */
+
+/*
+ * With --allow-host '*:*' the sandbox reaches the egress gateway at
+ * 127.0.0.1:3128 (inside its own network namespace; the gateway itself runs
+ * outside). That allowlist lets everything public through, so what must
+ * still hold is the gateway's address-range rule (loopback, private,
+ * link-local, metadata, this host's own addresses: 403 / SOCKS 0x02 unless an
+ * address entry names them), its refusal of malformed hosts (400), and the
+ * netns/Landlock fence around the proxy port. The probes only ask the
+ * gateway for loopback, this machine's own addresses and the cloud metadata
+ * addresses; on a broken gateway the host listeners log the contact, and a
+ * 502/504 shows the gateway tried to connect.
+ *
+ * arg gateway=ADDR:PORT replaces 127.0.0.1:3128 (the selftest points the
+ * probes at `probe host-proxy`, a deliberately naive proxy).
+ */
+#define GW_DEFAULT "127.0.0.1:3128"
+#define GW_WAIT_MS 5000		/* an answer to a refused request */
+#define GW_CONNECT_WAIT_MS 12000	/* longer than the gateway's 10 s connect timeout */
+#define GW_BUDGET_MS 70000	/* the whole probe, below the harness's 90 s */
+#define GW_TEST_NAME "airlock-escape.invalid" /* syntactically public, never resolves (RFC 6761) */
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long g_gw_deadline;
+
+/* What the gateway said, for the CONTAINED line. */
+static struct {
+	int requests, answered;
+	int http[6];	 /* 400 403 404-499 502 503-504 other */
+	int socks[9];	 /* reply codes 0..8 */
+	int closed;	 /* closed without an answer */
+} g_gw;
+
+static const char *gw_addr(void)
+{
+	const char *v = arg("gateway");
+
+	return v && *v ? v : GW_DEFAULT;
+}
+
+static int gw_wait(int want_ms)
+{
+	long long left;
+
+	if (!g_gw_deadline)
+		g_gw_deadline = mono_ms() + GW_BUDGET_MS;
+	left = g_gw_deadline - mono_ms();
+	if (left < 500)
+		left = 500;
+	return want_ms < left ? want_ms : (int)left;
+}
+
+/* A blocking connection to the gateway, or -1 with errno. */
+static int gw_open(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct timeval tv = { 5, 0 };
+	int s, e;
+
+	if (!parse_addr(gw_addr(), &ss, &len)) {
+		errno = EINVAL;
+		return -1;
+	}
+	s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -1;
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(s, (struct sockaddr *)&ss, len) < 0) {
+		e = errno;
+		close(s);
+		errno = e;
+		return -1;
+	}
+	return s;
+}
+
+/* Is the gateway there at all? Without it every proxy probe is vacuous. */
+static bool gw_present(void)
+{
+	int s = gw_open();
+
+	if (s < 0) {
+		escaped("no gateway at %s (%s): the proxy attacks could not run", gw_addr(), ename(errno));
+		return false;
+	}
+	close(s);
+	return true;
+}
+
+static bool send_all(int s, const void *p, size_t n)
+{
+	const char *b = p;
+
+	while (n) {
+		ssize_t k = send(s, b, n, MSG_NOSIGNAL);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return false;
+		b += k;
+		n -= (size_t)k;
+	}
+	return true;
+}
+
+/* Is buf a whole answer: an HTTP head and the body its Content-Length
+ * announces, or a SOCKS5 reply (10 bytes for the IPv4 form the gateway uses)? */
+static bool gw_complete(const char *buf, size_t len, bool socks)
+{
+	const char *eoh, *cl;
+	size_t body;
+
+	if (socks)
+		return len >= 10;
+	eoh = strstr(buf, "\r\n\r\n");
+	if (!eoh)
+		return false;
+	cl = strcasestr(buf, "\r\ncontent-length:");
+	body = cl && cl < eoh ? (size_t)strtoul(cl + 17, NULL, 10) : 0;
+	return len >= (size_t)(eoh + 4 - buf) + body;
+}
+
+/* Read into buf (NUL-terminated) until `need` bytes (need == 0: a whole HTTP
+ * answer), EOF (*eof), an error or timeout_ms. Returns the bytes read. */
+static size_t gw_read(int s, char *buf, size_t cap, size_t need, int timeout_ms, bool *eof)
+{
+	long long end = mono_ms() + timeout_ms;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	*eof = false;
+	while (len + 1 < cap && (need ? len < need : !gw_complete(buf, len, false))) {
+		struct pollfd p = { s, POLLIN, 0 };
+		long long left = end - mono_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) != 1)
+			break;
+		n = recv(s, buf + len, cap - 1 - len, 0);
+		if (n <= 0) {
+			*eof = true;
+			break;
+		}
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	return len;
+}
+
+static int http_status_of(const char *resp)
+{
+	int st;
+
+	return sscanf(resp, "HTTP/1.%*d %d", &st) == 1 ? st : -1;
+}
+
+/* The gateway's X-Airlock-Reason header, or the status line. */
+static const char *http_reason_of(const char *resp)
+{
+	static char out[4][200];
+	static int slot;
+	const char *r = strcasestr(resp, "\r\nx-airlock-reason:");
+	size_t n;
+
+	slot = (slot + 1) % 4;
+	r = r ? r + 19 : resp;
+	r += strspn(r, " ");
+	n = strcspn(r, "\r\n");
+	snprintf(out[slot], sizeof(out[slot]), "%.*s", (int)(n < 190 ? n : 190), r);
+	return out[slot];
+}
+
+/*
+ * Results: an HTTP status or a SOCKS5 reply code (>= 0), or
+ *   -1 no answer within the wait, connection still open
+ *   -2 no gateway to connect to
+ *   -3 SOCKS5 greeting refused
+ *   -4 closed without an answer
+ */
+#define GW_TIMEOUT (-1)
+#define GW_NONE (-2)
+#define GW_GREETING (-3)
+#define GW_CLOSED (-4)
+
+static int gw_result(const char *buf, size_t len, bool socks, bool eof)
+{
+	if (socks && len >= 2)
+		return (unsigned char)buf[1];
+	if (!socks && http_status_of(buf) > 0)
+		return http_status_of(buf);
+	return eof ? GW_CLOSED : GW_TIMEOUT;
+}
+
+static void gw_count(int r, bool socks)
+{
+	if (r < 0) {
+		if (r == GW_CLOSED || r == GW_TIMEOUT)
+			g_gw.closed++;
+		return;
+	}
+	g_gw.answered++;
+	if (socks && r < 9)
+		g_gw.socks[r]++;
+	else if (r == 400)
+		g_gw.http[0]++;
+	else if (r == 403)
+		g_gw.http[1]++;
+	else if (r > 403 && r < 500)
+		g_gw.http[2]++;
+	else if (r == 502)
+		g_gw.http[3]++;
+	else if (r == 503 || r == 504)
+		g_gw.http[4]++;
+	else if (!socks)
+		g_gw.http[5]++;
+}
+
+/* A success: say something, as a client would (the listener logs it). */
+static void gw_finish(int s, int r, bool socks)
+{
+	if ((!socks && r >= 200 && r < 300) || (socks && r == 0))
+		ignore_result(send(s, "airlock-escape\n", 15, MSG_NOSIGNAL));
+	close(s);
+	gw_count(r, socks);
+}
+
+/* A fresh connection with req sent: the fd, or GW_NONE / GW_CLOSED. */
+static int gw_start_http(const char *req)
+{
+	int s = gw_open();
+
+	if (s < 0)
+		return GW_NONE;
+	g_gw.requests++;
+	if (!send_all(s, req, strlen(req))) {
+		close(s);
+		g_gw.closed++;
+		return GW_CLOSED;
+	}
+	return s;
+}
+
+/* SOCKS5 without authentication: the greeting answered, the CONNECT request
+ * sent. The fd, or GW_NONE / GW_GREETING (*why says how). */
+static int gw_start_socks(int atyp, const void *addr, size_t alen, uint16_t port, char *why, size_t wsize)
+{
+	unsigned char req[300];
+	char resp[16];
+	size_t n = 0;
+	bool eof;
+	int s = gw_open();
+
+	why[0] = '\0';
+	if (s < 0)
+		return GW_NONE;
+	g_gw.requests++;
+	if (!send_all(s, "\x05\x01\x00", 3) || gw_read(s, resp, sizeof(resp), 2, gw_wait(GW_WAIT_MS), &eof) < 2) {
+		close(s);
+		g_gw.closed++;
+		snprintf(why, wsize, "no answer to the greeting");
+		return GW_GREETING;
+	}
+	if (resp[0] != 5 || resp[1] != 0) {
+		close(s);
+		g_gw.answered++;
+		snprintf(why, wsize, "greeting answered %02x %02x", (unsigned char)resp[0], (unsigned char)resp[1]);
+		return GW_GREETING;
+	}
+	req[n++] = 5;
+	req[n++] = 1;
+	req[n++] = 0;
+	req[n++] = (unsigned char)atyp;
+	if (atyp == 3)
+		req[n++] = (unsigned char)alen;
+	memcpy(req + n, addr, alen);
+	n += alen;
+	req[n++] = (unsigned char)(port >> 8);
+	req[n++] = (unsigned char)port;
+	if (!send_all(s, req, n)) {
+		close(s);
+		g_gw.closed++;
+		snprintf(why, wsize, "request not sent");
+		return GW_GREETING;
+	}
+	return s;
+}
+
+/* One HTTP request on a fresh connection, waited for: the result. */
+static int gw_http(const char *req, char *resp, size_t cap, int wait_ms)
+{
+	int s = gw_start_http(req), r;
+	bool eof;
+	size_t len;
+
+	resp[0] = '\0';
+	if (s < 0)
+		return s;
+	len = gw_read(s, resp, cap, 0, gw_wait(wait_ms), &eof);
+	r = gw_result(resp, len, false, eof);
+	gw_finish(s, r, false);
+	return r;
+}
+
+/* One SOCKS5 CONNECT on a fresh connection, waited for: the result. */
+static int gw_socks(int atyp, const void *addr, size_t alen, uint16_t port, int wait_ms, char *why,
+		    size_t wsize)
+{
+	int s = gw_start_socks(atyp, addr, alen, port, why, wsize), r;
+	char resp[64];
+	bool eof;
+	size_t len;
+
+	if (s < 0)
+		return s;
+	len = gw_read(s, resp, sizeof(resp), 10, gw_wait(wait_ms), &eof);
+	r = gw_result(resp, len, true, eof);
+	gw_finish(s, r, true);
+	return r;
+}
+
+/* How a refusal must look. */
+enum gw_want {
+	GW_DENY,	/* any refusal (400/403/501, SOCKS 01/02/07/08, the name does not
+			 * resolve, or closed without an answer); a tunnel or an attempt
+			 * to connect is an escape */
+	GW_403,		/* exactly 403 / SOCKS 0x02 */
+	GW_403_OR_NAME, /* 403, or the name does not resolve here */
+	GW_NO_TUNNEL,	/* anything but a success (the listener log tells contact) */
+};
+
+static bool reason_is_resolve(const char *reason)
+{
+	return strstr(reason, "resolve") || strstr(reason, "no address");
+}
+
+static void gw_judge_http(const char *what, const char *target, int st, const char *resp,
+			  enum gw_want want, const char *attempt_what)
+{
+	const char *reason = http_reason_of(resp);
+
+	if (st == GW_NONE) {
+		escaped("%s %s: no gateway at %s", what, target, gw_addr());
+	} else if (st >= 200 && st < 300) {
+		escaped("%s %s: %d through the gateway (%s)", what, target, st, reason);
+	} else if (want == GW_NO_TUNNEL) {
+		if (st > 0 && strstr(reason, "127.0.0.1"))
+			escaped("%s %s: %d, the gateway went for 127.0.0.1 (%s)", what, target, st, reason);
+	} else if ((st == 502 || st == 504) && !reason_is_resolve(reason)) {
+		escaped("%s %s: %d: the gateway attempted a connection to %s (%s)", what, target, st,
+			attempt_what, reason);
+	} else if (st == 403) {
+		/* what GW_403 wants, and a refusal for the others */
+	} else if (st == 502 && (want == GW_DENY || want == GW_403_OR_NAME)) {
+		/* the name does not resolve here */
+	} else if ((st == 400 || st == 501) && want == GW_DENY) {
+		/* malformed host or URI */
+	} else if (st == GW_CLOSED && want != GW_403) {
+		/* refused without a word (counted in the summary) */
+	} else if (st == GW_TIMEOUT) {
+		escaped("%s %s: no answer within %d s (the gateway may be connecting)", what, target,
+			GW_CONNECT_WAIT_MS / 1000);
+	} else if (st == GW_CLOSED) {
+		escaped("%s %s: expected 403, the gateway closed without an answer", what, target);
+	} else {
+		escaped("%s %s: expected %s, got %d (%s)", what, target,
+			want == GW_DENY ? "a refusal (400/403)" : "403", st, reason);
+	}
+}
+
+static void gw_judge_socks(const char *what, const char *target, int rep, const char *why,
+			   enum gw_want want, const char *attempt_what)
+{
+	if (rep == GW_NONE)
+		escaped("%s %s: no gateway at %s", what, target, gw_addr());
+	else if (rep == GW_GREETING)
+		escaped("%s %s: SOCKS5 greeting failed (%s): the SOCKS5 side could not be attacked", what,
+			target, why);
+	else if (rep == 0)
+		escaped("%s %s: SOCKS5 success through the gateway", what, target);
+	else if (want == GW_NO_TUNNEL)
+		;
+	else if (rep == 5 || rep == 6)
+		escaped("%s %s: SOCKS5 reply %02x: the gateway attempted a connection to %s", what, target,
+			rep, attempt_what);
+	else if (rep == 2)
+		;
+	else if (rep == 4 && (want == GW_DENY || want == GW_403_OR_NAME))
+		; /* host unreachable: the name does not resolve here */
+	else if ((rep == 1 || rep == 7 || rep == 8) && want == GW_DENY)
+		; /* malformed request */
+	else if (rep == GW_CLOSED && want != GW_403)
+		; /* refused without a word (counted in the summary) */
+	else if (rep == GW_TIMEOUT)
+		escaped("%s %s: no SOCKS5 reply within %d s (the gateway may be connecting)", what, target,
+			GW_CONNECT_WAIT_MS / 1000);
+	else if (rep == GW_CLOSED)
+		escaped("%s %s: expected SOCKS5 reply 02, the gateway closed without an answer", what, target);
+	else
+		escaped("%s %s: expected SOCKS5 reply 02, got %02x", what, target, rep);
+}
+
+/*
+ * Requests in flight together (a refusal can take seconds to arrive: the
+ * gateway answers a name after resolving it), judged by gw_flush(). Fewer
+ * than the gateway's 64 connections, or the rest would be told 429.
+ */
+#define GW_BATCH 24
+static struct gw_pending {
+	int fd;
+	bool socks, eof;
+	enum gw_want want;
+	const char *what, *attempt;
+	char target[300];
+	char buf[2048];
+	size_t len;
+} g_pend[GW_BATCH];
+static int g_npend;
+
+static bool gw_pending_done(const struct gw_pending *p)
+{
+	return p->eof || p->len + 1 >= sizeof(p->buf) || gw_complete(p->buf, p->len, p->socks);
+}
+
+static void gw_flush(void)
+{
+	long long end = mono_ms() + gw_wait(GW_CONNECT_WAIT_MS);
+
+	for (;;) {
+		struct pollfd pf[GW_BATCH];
+		int idx[GW_BATCH], n = 0;
+		long long left = end - mono_ms();
+
+		for (int i = 0; i < g_npend; i++)
+			if (!gw_pending_done(&g_pend[i])) {
+				pf[n] = (struct pollfd){ g_pend[i].fd, POLLIN, 0 };
+				idx[n++] = i;
+			}
+		if (!n || left <= 0 || poll(pf, (nfds_t)n, (int)left) <= 0)
+			break;
+		for (int k = 0; k < n; k++) {
+			struct gw_pending *p = &g_pend[idx[k]];
+			ssize_t r;
+
+			if (!pf[k].revents)
+				continue;
+			r = recv(p->fd, p->buf + p->len, sizeof(p->buf) - 1 - p->len, MSG_DONTWAIT);
+			if (r > 0) {
+				p->len += (size_t)r;
+				p->buf[p->len] = '\0';
+			} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+				p->eof = true;
+			}
+		}
+	}
+	for (int i = 0; i < g_npend; i++) {
+		struct gw_pending *p = &g_pend[i];
+		int r = gw_result(p->buf, p->len, p->socks, p->eof);
+
+		gw_finish(p->fd, r, p->socks);
+		if (p->socks)
+			gw_judge_socks(p->what, p->target, r, "", p->want, p->attempt);
+		else
+			gw_judge_http(p->what, p->target, r, p->buf, p->want, p->attempt);
+	}
+	g_npend = 0;
+}
+
+static struct gw_pending *gw_slot(int fd, bool socks, const char *what, const char *target,
+				  enum gw_want want, const char *attempt)
+{
+	struct gw_pending *p = &g_pend[g_npend++];
+
+	memset(p, 0, sizeof(*p));
+	p->fd = fd;
+	p->socks = socks;
+	p->what = what;
+	p->want = want;
+	p->attempt = attempt;
+	snprintf(p->target, sizeof(p->target), "%s", target);
+	return p;
+}
+
+static void gw_queue_http(const char *what, const char *target, const char *req, enum gw_want want,
+			  const char *attempt)
+{
+	int s;
+
+	if (g_npend == GW_BATCH)
+		gw_flush();
+	s = gw_start_http(req);
+	if (s < 0)
+		gw_judge_http(what, target, s, "", want, attempt);
+	else
+		gw_slot(s, false, what, target, want, attempt);
+}
+
+static void gw_queue_socks(const char *target, int atyp, const void *addr, size_t alen, uint16_t port,
+			   enum gw_want want, const char *attempt)
+{
+	char why[64];
+	int s;
+
+	if (g_npend == GW_BATCH)
+		gw_flush();
+	s = gw_start_socks(atyp, addr, alen, port, why, sizeof(why));
+	if (s < 0)
+		gw_judge_socks("SOCKS5", target, s, why, want, attempt);
+	else
+		gw_slot(s, true, "SOCKS5", target, want, attempt);
+}
+
+static void gw_note_summary(void)
+{
+	static const char *const hn[] = { "400", "403", "4xx", "502", "503/504", "other" };
+	char buf[512];
+	size_t len = 0;
+
+	gw_flush();
+	len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%d requests to %s refused:", g_gw.requests,
+				gw_addr());
+	for (int i = 0; i < 6; i++)
+		if (g_gw.http[i])
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, " HTTP %s x%d", hn[i], g_gw.http[i]);
+	for (int i = 1; i < 9; i++)
+		if (g_gw.socks[i])
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, " SOCKS %02x x%d", i, g_gw.socks[i]);
+	if (g_gw.closed)
+		snprintf(buf + len, sizeof(buf) - len, " closed without an answer x%d", g_gw.closed);
+	note("%s", buf);
+}
+
+/* "HOST:PORT" or "[V6]:PORT" from the harness: the host part and the port. */
+static bool split_hostport(const char *v, char *host, size_t hsize, uint16_t *port)
+{
+	const char *colon = v ? strrchr(v, ':') : NULL;
+
+	if (!colon || colon == v || (size_t)(colon - v) >= hsize)
+		return false;
+	snprintf(host, hsize, "%.*s", (int)(colon - v), v);
+	*port = (uint16_t)atoi(colon + 1);
+	return *port != 0;
+}
+
+static void gw_connect_one(const char *authority, enum gw_want want, const char *attempt_what)
+{
+	char req[600];
+
+	snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: airlock-escape\r\n\r\n",
+		 authority, authority);
+	gw_queue_http("CONNECT", authority, req, want, attempt_what);
+}
+
+/* SOCKS5 to host: an IPv4 or IPv6 literal (brackets allowed) goes as that
+ * address type when as_ip, anything else as a domain name. */
+static void gw_socks_one(const char *host, uint16_t port, bool as_ip, enum gw_want want,
+			 const char *attempt_what)
+{
+	unsigned char a[16];
+	char inner[256], label[300];
+	size_t n = strlen(host);
+
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']')
+		snprintf(inner, sizeof(inner), "%.*s", (int)(n - 2), host + 1);
+	else
+		snprintf(inner, sizeof(inner), "%s", host);
+	if (as_ip && inet_pton(AF_INET, inner, a) == 1) {
+		snprintf(label, sizeof(label), "ipv4 %s:%u", host, port);
+		gw_queue_socks(label, 1, a, 4, port, want, attempt_what);
+	} else if (as_ip && inet_pton(AF_INET6, inner, a) == 1) {
+		snprintf(label, sizeof(label), "ipv6 %s:%u", host, port);
+		gw_queue_socks(label, 4, a, 16, port, want, attempt_what);
+	} else {
+		snprintf(label, sizeof(label), "domain %s:%u", host, port);
+		gw_queue_socks(label, 3, host, strlen(host), port, want, attempt_what);
+	}
+}
+
+/* An IPv4 or IPv6 literal (brackets allowed), as SOCKS5 can carry it. */
+static bool is_ip_literal(const char *host)
+{
+	unsigned char a[16];
+	char inner[128];
+	size_t n = strlen(host);
+
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']')
+		snprintf(inner, sizeof(inner), "%.*s", (int)(n - 2), host + 1);
+	else
+		snprintf(inner, sizeof(inner), "%s", host);
+	return inet_pton(AF_INET, inner, a) == 1 || inet_pton(AF_INET6, inner, a) == 1;
+}
+
+/* Through the proxy to the host's loopback listeners and loopback spellings. */
+static int egress_proxy_loopback(void)
+{
+	static const char *const keys[] = { "tcp_lo", "tcp6_lo", "tcp_host" };
+	/* Spellings of loopback and of "this host" (all with tcp_lo's port): a
+	 * gateway that takes any of them for a public name, or resolves it the
+	 * way inet_aton would, connects to the host. */
+	static const char *const spellings[] = {
+		"localhost", "LOCALHOST", "localhost.", "127.1", "2130706433", "0x7f000001", "0x7f.1",
+		"017700000001", "0177.0.0.1", "127.000.000.001", "127.0.0.1.", "127.0.0.2",
+		"[::ffff:127.0.0.1]", "[::ffff:7f00:1]",
+		"[0:0:0:0:0:ffff:7f00:1]", "[::1]", "0.0.0.0", "0", "[::]", "[::ffff:0.0.0.0]",
+	};
+	char host[128], auth[300];
+	uint16_t port, lo_port = 0;
+
+	if (!gw_present())
+		return verdict();
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = arg(keys[i]);
+
+		if (!v || !*v) {
+			note("no %s", keys[i]);
+			continue;
+		}
+		if (!split_hostport(v, host, sizeof(host), &port)) {
+			escaped("bad %s=%s", keys[i], v);
+			continue;
+		}
+		if (i == 0)
+			lo_port = port;
+		gw_connect_one(v, GW_DENY, v);
+		gw_socks_one(host, port, true, GW_DENY, v);
+		gw_socks_one(host, port, false, GW_DENY, v);
+	}
+	if (!lo_port) {
+		escaped("harness did not pass tcp_lo");
+		return verdict();
+	}
+	for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+		snprintf(auth, sizeof(auth), "%s:%u", spellings[i], lo_port);
+		gw_connect_one(auth, GW_DENY, auth);
+		if (spellings[i][0] != '[')
+			gw_socks_one(spellings[i], lo_port, false, GW_DENY, auth);
+		if (is_ip_literal(spellings[i]))
+			gw_socks_one(spellings[i], lo_port, true, GW_DENY, auth);
+	}
+	gw_note_summary();
+	return verdict();
+}
+
+/* Cloud metadata: exactly 403 / 0x02, decided before any connection. */
+static int egress_proxy_metadata(void)
+{
+	static const char *const targets[] = {
+		"169.254.169.254", "[fd00:ec2::254]", "168.63.129.16", "100.100.100.200",
+		"[::ffff:169.254.169.254]", "169.254.170.2",
+	};
+	char auth[300];
+
+	if (!gw_present())
+		return verdict();
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		snprintf(auth, sizeof(auth), "%s:80", targets[i]);
+		gw_connect_one(auth, GW_403, "the metadata service");
+		gw_socks_one(targets[i], 80, true, GW_403, "the metadata service");
+	}
+	/* As a SOCKS5 domain, and as the name that leads there on GCP. */
+	gw_socks_one("169.254.169.254", 80, false, GW_403, "the metadata service");
+	gw_connect_one("metadata.google.internal:80", GW_403_OR_NAME, "the metadata service");
+	gw_socks_one("metadata.google.internal", 80, false, GW_403_OR_NAME, "the metadata service");
+	gw_note_summary();
+	return verdict();
+}
+
+/* This machine's own address (and its host name, if the harness passed one
+ * that resolves only to this machine) on the tcp_host listener's port. */
+static int egress_proxy_host_addr(void)
+{
+	const char *own = arg("host_addr"), *name = arg("host_name"), *th = arg("tcp_host");
+	char host[128], auth[300];
+	uint16_t port;
+
+	if (!own || !*own || !split_hostport(th, host, sizeof(host), &port)) {
+		note("no host address or tcp_host listener: nothing to attack");
+		return verdict();
+	}
+	if (!gw_present())
+		return verdict();
+	snprintf(auth, sizeof(auth), "%s:%u", own, port);
+	gw_connect_one(auth, GW_403, "this host");
+	gw_socks_one(own, port, true, GW_403, "this host");
+	gw_socks_one(own, port, false, GW_403, "this host");
+	snprintf(auth, sizeof(auth), "[::ffff:%s]:%u", own, port);
+	gw_connect_one(auth, GW_403, "this host");
+	if (name && *name) {
+		snprintf(auth, sizeof(auth), "%s:%u", name, port);
+		gw_connect_one(auth, GW_403_OR_NAME, "this host");
+		gw_socks_one(name, port, false, GW_403_OR_NAME, "this host");
+	}
+	gw_note_summary();
+	return verdict();
+}
+
+/* tmpl with "{p}" and "{p6}" replaced by the ports. */
+static void fill_ports(char *out, size_t size, const char *tmpl, unsigned p, unsigned p6)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	while (*tmpl && len + 8 < size) {
+		if (!strncmp(tmpl, "{p6}", 4)) {
+			len += (size_t)snprintf(out + len, size - len, "%u", p6);
+			tmpl += 4;
+		} else if (!strncmp(tmpl, "{p}", 3)) {
+			len += (size_t)snprintf(out + len, size - len, "%u", p);
+			tmpl += 3;
+		} else {
+			out[len++] = *tmpl++;
+			out[len] = '\0';
+		}
+	}
+}
+
+/* Absolute-URI requests (plain-HTTP forwarding) to loopback, and Host-header
+ * steering: the gateway must route by the URI and rewrite Host to it. */
+static int egress_proxy_absolute_uri(void)
+{
+	char host[128], h6[128], req[1024], what[300];
+	uint16_t port, p6 = 0;
+
+	if (!split_hostport(arg("tcp_lo"), host, sizeof(host), &port)) {
+		escaped("harness did not pass tcp_lo");
+		return verdict();
+	}
+	if (!split_hostport(arg("tcp6_lo"), h6, sizeof(h6), &p6))
+		p6 = port;
+	if (!gw_present())
+		return verdict();
+	/* {p}: tcp_lo's port, {p6}: tcp6_lo's */
+	static const struct {
+		const char *uri, *hosthdr;
+		enum gw_want want;
+	} reqs[] = {
+		{ "http://127.0.0.1:{p}/", "127.0.0.1:{p}", GW_403 },
+		{ "http://localhost:{p}/", "localhost:{p}", GW_403_OR_NAME },
+		{ "http://[::1]:{p6}/", "[::1]:{p6}", GW_403 },
+		{ "http://0.0.0.0:{p}/", "0.0.0.0:{p}", GW_403 },
+		{ "http://[::ffff:127.0.0.1]:{p}/", "127.0.0.1:{p}", GW_403 },
+		{ "http://127.1:{p}/", "127.1:{p}", GW_DENY },
+		{ "http://2130706433:{p}/", "2130706433:{p}", GW_DENY },
+		{ "http://0x7f000001:{p}/", "0x7f000001:{p}", GW_DENY },
+		/* userinfo disguising the host, both ways round */
+		{ "http://" GW_TEST_NAME "@127.0.0.1:{p}/", "127.0.0.1:{p}", GW_DENY },
+		{ "http://127.0.0.1:{p}@" GW_TEST_NAME "/", "127.0.0.1:{p}", GW_DENY },
+		/* origin form and asterisk form: only the Host header names a destination */
+		{ "/", "127.0.0.1:{p}", GW_DENY },
+		{ "*", "127.0.0.1:{p}", GW_DENY },
+		{ "HTTP://127.0.0.1:{p}/", "127.0.0.1:{p}", GW_DENY },
+		{ "http://%31%32%37.0.0.1:{p}/", "127.0.0.1:{p}", GW_DENY },
+		{ "http://" GW_TEST_NAME "#@127.0.0.1:{p}/", "127.0.0.1:{p}", GW_DENY },
+		/* a public name in the URI, loopback in Host (once, and twice) */
+		{ "http://" GW_TEST_NAME "/", "127.0.0.1:{p}", GW_NO_TUNNEL },
+		{ "http://" GW_TEST_NAME ":{p}/", "127.0.0.1:{p}\r\nHost: localhost:{p}", GW_NO_TUNNEL },
+	};
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		char uri[300], hh[300];
+
+		fill_ports(uri, sizeof(uri), reqs[i].uri, port, p6);
+		fill_ports(hh, sizeof(hh), reqs[i].hosthdr, port, p6);
+		snprintf(req, sizeof(req),
+			 "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: airlock-escape\r\nConnection: close\r\n\r\n",
+			 uri, hh);
+		snprintf(what, sizeof(what), "%s (Host: %.60s)", uri, hh);
+		gw_queue_http("GET", what, req, reqs[i].want, "loopback");
+	}
+	gw_note_summary();
+	return verdict();
+}
+
+/* Send up to n bytes of p without blocking for more than timeout_ms overall;
+ * returns what went out. The gateway may refuse and close mid-way. */
+static size_t send_for(int s, const char *p, size_t n, int timeout_ms)
+{
+	long long end = mono_ms() + timeout_ms;
+	size_t sent = 0;
+
+	while (sent < n) {
+		struct pollfd pf = { s, POLLOUT, 0 };
+		long long left = end - mono_ms();
+		ssize_t k;
+
+		if (left <= 0 || poll(&pf, 1, (int)left) != 1 || (pf.revents & (POLLERR | POLLHUP)))
+			break;
+		k = send(s, p + sent, n - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (k < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (k <= 0)
+			break;
+		sent += (size_t)k;
+	}
+	return sent;
+}
+
+/* Is the gateway still deciding? A denied CONNECT must get its 403. */
+static void gw_alive(const char *after, uint16_t lo_port)
+{
+	char req[300], resp[2048], auth[64];
+	int st;
+
+	snprintf(auth, sizeof(auth), "127.0.0.1:%u", lo_port);
+	snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", auth, auth);
+	st = gw_http(req, resp, sizeof(resp), GW_WAIT_MS);
+	if (st == 403)
+		note("after %s: CONNECT %s still 403", after, auth);
+	else if (st >= 200 && st < 300)
+		escaped("after %s: CONNECT %s got %d", after, auth, st);
+	else
+		escaped("after %s: the gateway no longer answers a plain CONNECT properly (%d %s)", after, st,
+			st > 0 ? http_reason_of(resp) : st == -2 ? ename(errno) : "no answer");
+}
+
+static void gw_garbage_one(const char *what, const char *data, size_t n)
+{
+	char resp[4096];
+	size_t sent, len;
+	bool eof;
+	int s = gw_open(), st;
+
+	if (s < 0) {
+		escaped("%s: cannot reach the gateway (%s)", what, ename(errno));
+		return;
+	}
+	sent = send_for(s, data, n, 5000);
+	len = gw_read(s, resp, sizeof(resp), 0, gw_wait(3000), &eof);
+	close(s);
+	st = http_status_of(resp);
+	if (st >= 200 && st < 300)
+		escaped("%s: answered %d", what, st);
+	else if (st > 0)
+		note("%s: %zu of %zu bytes sent, %d %s", what, sent, n, st, http_reason_of(resp));
+	else if (data[0] == 5 && len >= 2 && resp[0] == 5 && resp[1] == 0 && len >= 4 && resp[2] == 0 &&
+		 resp[3] == 0)
+		escaped("%s: SOCKS5 success", what);
+	else if (len >= 2)
+		note("%s: %zu of %zu bytes sent, answered %02x %02x.., %s", what, sent, n,
+		     (unsigned char)resp[0], (unsigned char)resp[1], eof ? "closed" : "still open");
+	else
+		note("%s: %zu of %zu bytes sent, %s without an answer", what, sent, n,
+		     eof ? "closed" : "still open");
+}
+
+/* Garbage, endless lines, truncated SOCKS5, a connection flood: the
+ * gateway must refuse each and keep answering everyone else. */
+static int egress_proxy_garbage(void)
+{
+	const size_t big = 200 * 1024, huge = 1024 * 1024;
+	char *buf = malloc(huge + 256);
+	char host[128];
+	uint16_t port;
+	int fds[96], nfd = 0, stall, st;
+	bool eof;
+	unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+
+	if (!split_hostport(arg("tcp_lo"), host, sizeof(host), &port)) {
+		escaped("harness did not pass tcp_lo");
+		free(buf);
+		return verdict();
+	}
+	if (!buf || !gw_present()) {
+		free(buf);
+		return verdict();
+	}
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < big; i++)
+		buf[i] = (char)(rand_r(&seed) & 0xff);
+	buf[0] = (char)('A' + (buf[0] & 15)); /* the HTTP side */
+	gw_garbage_one("200 KB of random bytes", buf, big);
+	buf[0] = 5; /* the SOCKS5 side */
+	gw_garbage_one("SOCKS5 byte + 200 KB of random bytes", buf, big);
+
+	/* An endless header line and an endless request line. */
+	{
+		int n = snprintf(buf, 256, "GET http://%s/ HTTP/1.1\r\nHost: %s\r\nX-Endless: ", GW_TEST_NAME,
+				 GW_TEST_NAME);
+
+		memset(buf + n, 'a', huge - (size_t)n);
+		gw_garbage_one("endless header line (1 MiB)", buf, huge);
+		n = snprintf(buf, 256, "GET http://%s/", GW_TEST_NAME);
+		memset(buf + n, 'a', huge - (size_t)n);
+		gw_garbage_one("endless request line (1 MiB)", buf, huge);
+		/* 200 small headers */
+		n = snprintf(buf, 256, "GET http://%s/ HTTP/1.1\r\n", GW_TEST_NAME);
+		for (int i = 0; i < 200; i++)
+			n += snprintf(buf + n, 64, "X-H%d: v\r\n", i);
+		n += snprintf(buf + n, 8, "\r\n");
+		gw_garbage_one("200 headers", buf, (size_t)n);
+	}
+
+	/* A SOCKS5 greeting announcing 255 methods but sending one, left
+	 * hanging while others are served. */
+	stall = gw_open();
+	if (stall >= 0 && send_all(stall, "\x05\xff\x00", 3)) {
+		usleep(200000);
+		gw_alive("a SOCKS5 greeting with nmethods=255 and 1 method, still open", port);
+	} else {
+		escaped("SOCKS5 stall: cannot reach the gateway (%s)", ename(errno));
+	}
+	/* A SOCKS5 request whose 255-byte name stops after 3 bytes, and a
+	 * malformed one: refused, or held until the request timeout. */
+	{
+		char why[64];
+		int s = gw_open();
+
+		if (s >= 0) {
+			send_all(s, "\x05\x01\x00", 3);
+			gw_read(s, buf, 16, 2, 2000, &eof);
+			send_all(s, "\x05\x01\x00\x03\xff" "abc", 8);
+			gw_read(s, buf, 16, 10, 500, &eof);
+			fds[nfd++] = s;
+		}
+		st = gw_socks(9, "", 0, port, GW_WAIT_MS, why, sizeof(why));
+		if (st == 0)
+			escaped("SOCKS5 with address type 9 succeeded");
+		else
+			note("SOCKS5 address type 9: %s", st == 8 ? "08 (atyp unsupported)" : st < 0 ? "closed" : "refused");
+		st = gw_socks(1, "\x7f\x00\x00\x01", 4, 0, GW_WAIT_MS, why, sizeof(why));
+		if (st == 0)
+			escaped("SOCKS5 to 127.0.0.1 port 0 succeeded");
+	}
+	/* A flood beyond max_connections (64): the extra ones are told 429. */
+	for (int i = 0; nfd < (int)(sizeof(fds) / sizeof(fds[0])) && i < 90; i++) {
+		int s = gw_open();
+
+		if (s < 0)
+			break;
+		fds[nfd++] = s;
+	}
+	{
+		char req[300], resp[2048];
+
+		snprintf(req, sizeof(req), "CONNECT 127.0.0.1:%u HTTP/1.1\r\n\r\n", port);
+		st = gw_http(req, resp, sizeof(resp), GW_WAIT_MS);
+		if (st >= 200 && st < 300)
+			escaped("CONNECT 127.0.0.1:%u during a flood of %d connections: %d", port, nfd, st);
+		else
+			note("with %d idle connections open: %d %s", nfd, st, st > 0 ? http_reason_of(resp) : "");
+	}
+	for (int i = 0; i < nfd; i++)
+		close(fds[i]);
+	if (stall >= 0)
+		close(stall);
+	usleep(300000);
+	gw_alive("garbage, stalls and a connection flood", port);
+	free(buf);
+	return verdict();
+}
+
+/* With the gateway there, the netns and Landlock still fence everything
+ * else: no direct connection but 127.0.0.1:3128, no bind at all. */
+static int egress_direct(void)
+{
+	static const char *const keys[] = { "tcp_lo", "tcp6_lo", "tcp_host" };
+	static const uint16_t ports[] = { 22, 80, 443, 3127, 3129, 8080 };
+	char host[128], a[160];
+	uint16_t lo_port = 0;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int err, gw;
+
+	gw = gw_open();
+	if (gw >= 0) {
+		note("127.0.0.1:3128 reachable");
+		close(gw);
+	} else {
+		note("no gateway at 127.0.0.1:3128 (%s)", ename(errno));
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = arg(keys[i]);
+
+		if (!v || !*v || !parse_addr(v, &ss, &len))
+			continue;
+		if (i == 0)
+			split_hostport(v, host, sizeof(host), &lo_port);
+		if (stream_connect(&ss, len, 0, &err) == 0)
+			escaped("direct TCP to host listener %s connected", v);
+		else
+			note("%s: %s", v, ename(err));
+	}
+	for (size_t i = 0; i <= sizeof(ports) / sizeof(ports[0]); i++) {
+		uint16_t p = i < sizeof(ports) / sizeof(ports[0]) ? ports[i] : lo_port;
+
+		if (!p)
+			continue;
+		snprintf(a, sizeof(a), "127.0.0.1:%u", p);
+		parse_addr(a, &ss, &len);
+		if (stream_connect(&ss, len, 0, &err) == 0)
+			escaped("direct TCP to %s connected", a);
+		else if (err != EACCES && err != ECONNREFUSED)
+			note("%s: %s", a, ename(err));
+		else if (i == 0)
+			note("127.0.0.1 ports other than 3128: %s", ename(err));
+	}
+	/* The proxy port on the other loopback family: nothing may listen. */
+	parse_addr("[::1]:3128", &ss, &len);
+	if (stream_connect(&ss, len, 0, &err) == 0)
+		escaped("something listens on [::1]:3128 inside the sandbox");
+
+	/* bind: the gateway's own port (even with SO_REUSEPORT), ephemeral, any. */
+	static const char *const binds[] = { "127.0.0.1:3128", "0.0.0.0:3128", "127.0.0.1:0", "0.0.0.0:0",
+					     "0.0.0.0:8080", "[::1]:0", "[::]:3128", "[::]:8080" };
+	int refused = 0;
+
+	for (size_t i = 0; i < sizeof(binds) / sizeof(binds[0]); i++) {
+		int s, one = 1;
+
+		parse_addr(binds[i], &ss, &len);
+		s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s < 0) {
+			note("socket: %s", ename(errno));
+			continue;
+		}
+		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+		if (bind(s, (struct sockaddr *)&ss, len) == 0) {
+			escaped("bind %s succeeded", binds[i]);
+		} else {
+			if (!refused++ || errno != EACCES)
+				note("bind %s: %s", binds[i], ename(errno));
+		}
+		close(s);
+	}
+	if (lo_port) {
+		/* EADDRINUSE on the host listener's port: the host's namespace. */
+		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(lo_port),
+					   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+		if (s >= 0 && bind(s, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno == EADDRINUSE)
+			escaped("host port %u is in use here: host network namespace", lo_port);
+		if (s >= 0)
+			close(s);
+	}
+	/* listen() without bind picks a port itself, past Landlock's bind
+	 * hook: only reachable inside this namespace, so only noted. */
+	{
+		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in sin;
+		socklen_t sl = sizeof(sin);
+
+		if (s >= 0 && listen(s, 1) == 0 && getsockname(s, (struct sockaddr *)&sin, &sl) == 0)
+			note("listen() without bind auto-bound port %u (inside the netns only)", ntohs(sin.sin_port));
+		else if (s >= 0)
+			note("listen() without bind: %s", ename(errno));
+		if (s >= 0)
+			close(s);
+	}
+	note("%d of %zu binds refused", refused, sizeof(binds) / sizeof(binds[0]));
+	return verdict();
+}
+
+/* ======================================================================= */
 /* resources                                                               */
 /* ======================================================================= */
 
@@ -4315,6 +5381,15 @@ static const struct probe probes[] = {
 	{ "net-tcp-bind", "net", net_tcp_bind, 'v', "" },
 	{ "net-vsock", "net", net_vsock, 'v', "" },
 
+	/* The broadest allowlist a careful user could write: only the address
+	 * ranges and the netns/Landlock fence still hold. */
+	{ "egress-proxy-loopback", "egress", egress_proxy_loopback, 'v', "--allow-host *:*" },
+	{ "egress-proxy-metadata", "egress", egress_proxy_metadata, 'v', "--allow-host *:*" },
+	{ "egress-proxy-host-addr", "egress", egress_proxy_host_addr, 'v', "--allow-host *:*" },
+	{ "egress-proxy-absolute-uri", "egress", egress_proxy_absolute_uri, 'v', "--allow-host *:*" },
+	{ "egress-proxy-garbage", "egress", egress_proxy_garbage, 'v', "--allow-host *:*" },
+	{ "egress-direct", "egress", egress_direct, 'v', "--allow-host *:*" },
+
 	{ "res-fork-bomb", "res", res_fork_bomb, 'k', "--pids 32 --timeout 30" },
 	{ "res-thread-bomb", "res", res_thread_bomb, 'k', "--pids 32 --timeout 30" },
 	{ "res-memory-bomb", "res", res_memory_bomb, 'k', "--memory 64M --timeout 30" },
@@ -4571,6 +5646,219 @@ static int host_listen(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * probe host-proxy DIR [OWN_ADDR]: for the selftest, a deliberately naive
+ * proxy on 127.0.0.1 (address in DIR/proxy) with the bugs the egress probes
+ * look for: CONNECT, absolute-URI requests (routed by the Host header when
+ * there is one) and SOCKS5 to any address, resolved the way inet_aton and
+ * /etc/hosts would. It only ever connects to this machine (loopback, the
+ * unspecified address, OWN_ADDR); anything else is answered 502 / SOCKS5
+ * 0x05 "connection refused" as if it had tried, without sending a packet.
+ */
+static bool naive_local(const struct sockaddr *sa, const char *own)
+{
+	char a[INET6_ADDRSTRLEN] = "";
+
+	if (sa->sa_family == AF_INET) {
+		uint32_t v = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, a, sizeof(a));
+		return (v >> 24) == 127 || v == 0 || (own && !strcmp(a, own));
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *x = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		if (IN6_IS_ADDR_LOOPBACK(x) || IN6_IS_ADDR_UNSPECIFIED(x))
+			return true;
+		if (IN6_IS_ADDR_V4MAPPED(x)) {
+			inet_ntop(AF_INET, &x->s6_addr[12], a, sizeof(a));
+			return x->s6_addr[12] == 127 || !strcmp(a, "0.0.0.0") || (own && !strcmp(a, own));
+		}
+	}
+	return false;
+}
+
+/* 0 connected (fd in *out), -1 refused/failed, -2 would have left the machine, -3 no address. */
+static int naive_connect(const char *host, uint16_t port, const char *own, int *out)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
+	char h[256], ps[8];
+	size_t n = strlen(host);
+	int r = -3;
+
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']')
+		snprintf(h, sizeof(h), "%.*s", (int)(n - 2), host + 1);
+	else
+		snprintf(h, sizeof(h), "%s", host);
+	snprintf(ps, sizeof(ps), "%u", port);
+	if (getaddrinfo(h, ps, &hints, &res) != 0)
+		return -3;
+	for (ai = res; ai; ai = ai->ai_next) {
+		int s;
+
+		if (!naive_local(ai->ai_addr, own)) {
+			if (r == -3)
+				r = -2;
+			continue;
+		}
+		s = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s >= 0 && connect(s, ai->ai_addr, ai->ai_addrlen) == 0) {
+			*out = s;
+			r = 0;
+			break;
+		}
+		if (s >= 0)
+			close(s);
+		r = -1;
+	}
+	freeaddrinfo(res);
+	return r;
+}
+
+static void naive_client(int c, const char *own)
+{
+	char buf[8192], host[300] = "";
+	unsigned char b[300];
+	struct timeval tv = { 5, 0 };
+	uint16_t port = 80;
+	int up = -1, r;
+	size_t len = 0;
+
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (recv(c, b, 1, MSG_PEEK) != 1)
+		return;
+	if (b[0] == 5) {
+		if (recv(c, b, 2, MSG_WAITALL) != 2 || recv(c, b + 2, b[1], MSG_WAITALL) != b[1])
+			return;
+		send_all(c, "\x05\x00", 2);
+		if (recv(c, b, 4, MSG_WAITALL) != 4)
+			return;
+		if (b[3] == 1 && recv(c, b + 4, 6, MSG_WAITALL) == 6) {
+			inet_ntop(AF_INET, b + 4, host, sizeof(host));
+			port = (uint16_t)(b[8] << 8 | b[9]);
+		} else if (b[3] == 4 && recv(c, b + 4, 18, MSG_WAITALL) == 18) {
+			inet_ntop(AF_INET6, b + 4, host, sizeof(host));
+			port = (uint16_t)(b[20] << 8 | b[21]);
+		} else if (b[3] == 3 && recv(c, b + 4, 1, MSG_WAITALL) == 1 &&
+			   recv(c, b + 5, (size_t)b[4] + 2, MSG_WAITALL) == b[4] + 2) {
+			snprintf(host, sizeof(host), "%.*s", b[4], (char *)b + 5);
+			port = (uint16_t)(b[5 + b[4]] << 8 | b[6 + b[4]]);
+		} else {
+			send_all(c, "\x05\x08\x00\x01\0\0\0\0\0\0", 10);
+			return;
+		}
+		r = naive_connect(host, port, own, &up);
+		send_all(c, r == 0 ? "\x05\x00\x00\x01\0\0\0\0\0\0" : r == -3 ? "\x05\x04\x00\x01\0\0\0\0\0\0"
+										: "\x05\x05\x00\x01\0\0\0\0\0\0", 10);
+	} else {
+		char method[16], target[300];
+		const char *hh, *start;
+		char *eoh = NULL;
+
+		while (len + 1 < sizeof(buf) && !eoh) {
+			ssize_t n = recv(c, buf + len, sizeof(buf) - 1 - len, 0);
+
+			if (n <= 0)
+				return;
+			len += (size_t)n;
+			buf[len] = '\0';
+			eoh = strstr(buf, "\r\n\r\n");
+		}
+		if (sscanf(buf, "%15s %299s", method, target) != 2) {
+			dprintf(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+			return;
+		}
+		/* the bug: the Host header decides where a plain request goes */
+		hh = strcasestr(buf, "\r\nhost:");
+		if (strcmp(method, "CONNECT") && hh)
+			start = hh + 7 + strspn(hh + 7, " ");
+		else if (!strncasecmp(target, "http://", 7))
+			start = target + 7;
+		else
+			start = target;
+		snprintf(host, sizeof(host), "%.*s", (int)strcspn(start, "/\r\n"), start);
+		{
+			char *at = strrchr(host, '@'), *colon = strrchr(host, ':');
+
+			if (at)
+				memmove(host, at + 1, strlen(at));
+			colon = strrchr(host, ':');
+			if (colon && (!strchr(host, ']') || colon > strchr(host, ']'))) {
+				*colon = '\0';
+				port = (uint16_t)atoi(colon + 1);
+			}
+		}
+		r = naive_connect(host, port, own, &up);
+		if (r == 0)
+			dprintf(c, "%s", strcmp(method, "CONNECT") ? "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+								   : "HTTP/1.1 200 Connection established\r\n\r\n");
+		else if (r == -3)
+			dprintf(c, "HTTP/1.1 502 Bad Gateway\r\nX-Airlock-Reason: cannot resolve %s\r\nContent-Length: 0\r\n\r\n", host);
+		else
+			dprintf(c, "HTTP/1.1 502 Bad Gateway\r\nX-Airlock-Reason: cannot connect to %s port %u%s\r\n"
+				"Content-Length: 0\r\n\r\n", host, port, r == -2 ? " (selftest proxy: not attempted)" : "");
+	}
+	if (up >= 0) {
+		ignore_result(send(up, "airlock-escape-proxied\n", 23, MSG_NOSIGNAL));
+		close(up);
+	}
+}
+
+static int host_proxy(int argc, char **argv)
+{
+	const char *dir = argc > 0 ? argv[0] : NULL;
+	const char *own = argc > 1 && *argv[1] ? argv[1] : NULL;
+	char addr[128], from[PATH_MAX], to[PATH_MAX];
+	struct sigaction sa;
+	FILE *f;
+	int l;
+
+	if (!dir) {
+		fprintf(stderr, "usage: probe host-proxy DIR [ADDR]\n");
+		return 2;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGCHLD, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	l = listen_on(AF_INET, SOCK_STREAM, "127.0.0.1", addr, sizeof(addr));
+	if (l < 0) {
+		perror("host-proxy");
+		return 1;
+	}
+	snprintf(from, sizeof(from), "%s/proxy.tmp", dir);
+	snprintf(to, sizeof(to), "%s/proxy", dir);
+	f = fopen(from, "w");
+	if (!f)
+		return 1;
+	fprintf(f, "%s\n", addr);
+	fclose(f);
+	rename(from, to);
+	while (!g_stop) {
+		struct pollfd p = { l, POLLIN, 0 };
+		int c;
+
+		if (poll(&p, 1, 1000) != 1)
+			continue;
+		c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0)
+			continue;
+		if (fork() == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			close(l);
+			naive_client(c, own);
+			close(c);
+			_exit(0);
+		}
+		close(c);
+	}
+	close(l);
+	return 0;
+}
+
 static int host_sleep(void)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -4714,6 +6002,8 @@ int main(int argc, char **argv)
 		return print_ids();
 	if (!strcmp(name, "host-listen"))
 		return host_listen(argc - 2, argv + 2);
+	if (!strcmp(name, "host-proxy"))
+		return host_proxy(argc - 2, argv + 2);
 	if (!strcmp(name, "host-sleep"))
 		return host_sleep();
 	if (!strcmp(name, "host-setcap"))

@@ -6,7 +6,7 @@
 # Runs every probe of CATEGORY (see `probe list`) through the real
 # `airlock run` and prints TAP: "ok N - probe: CONTAINED ..." or
 # "not ok N - probe: ESCAPED ...". CATEGORY is one of
-#   fs proc dev priv sys tty ipc net res leak sig cleanup selftest all
+#   fs proc dev priv sys tty ipc net egress res leak sig cleanup selftest all
 #
 # Before any run the harness sets up what an attacker inside would go for:
 # TCP/UDP/unix/abstract listeners on the host (any contact is an escape), a
@@ -15,6 +15,13 @@
 # environment and extra fds 7 and 8 (the secret file and its directory) that
 # must not reach the sandbox. "selftest" runs a few probes *without* airlock
 # and expects them to escape: proof that CONTAINED is not vacuous.
+#
+# "egress" attacks the egress gateway with the broadest allowlist a careful
+# user could write (--allow-host '*:*': everything public): through the proxy
+# at 127.0.0.1:3128 to loopback, the metadata service and this machine's own
+# addresses, Host-header steering, garbage; direct connections and binds
+# beside it; then every "net" probe once more with the gateway present
+# (TAP names "net-...+gateway").
 #
 # Works as root and as an unprivileged user. Everything it creates is under
 # /tmp/airlock-esc-* and is removed on exit.
@@ -82,6 +89,26 @@ fi
 OWN_ADDR=$(ip -4 -o addr show scope global 2>/dev/null | awk '{split($4, a, "/"); print a[1]; exit}')
 [[ -z $OWN_ADDR ]] && OWN_ADDR=$(hostname -I 2>/dev/null | awk '{print $1}')
 
+# This machine's name, for the egress probes to ask the gateway for, but only
+# if it resolves to this machine alone (loopback or an interface address): a
+# name that leads elsewhere would send a broken gateway's traffic elsewhere.
+own_host_name() {
+	local name a addrs local_addrs
+	name=$(hostname 2>/dev/null) || return
+	[[ $name =~ ^[A-Za-z0-9][A-Za-z0-9.-]*$ ]] || return
+	addrs=$(getent ahosts "$name" 2>/dev/null | awk '{print $1}' | sort -u)
+	[[ -n $addrs ]] || return
+	local_addrs=$(ip -o addr show 2>/dev/null | awk '{split($4, a, "/"); print a[1]}')
+	for a in $addrs; do
+		case $a in
+		127.* | ::1 | ::ffff:127.*) ;;
+		*) grep -qxF -- "$a" <<<"$local_addrs" || return ;;
+		esac
+	done
+	echo "$name"
+}
+HOST_NAME=$(own_host_name)
+
 "$STAGE/probe" host-listen "$LISTEN_DIR" "${OWN_ADDR:-}" </dev/null >/dev/null 2>"$WORK/listen.err" &
 PIDS_TO_KILL+=($!)
 for _ in $(seq 100); do [[ -s $LISTEN_DIR/info ]] && break; sleep 0.05; done
@@ -110,7 +137,7 @@ ARGS=()
 while IFS= read -r line; do ARGS+=("$line"); done <"$LISTEN_DIR/info"
 host_pids=$(IFS=,; echo "${SLEEPERS[*]},$$")
 ARGS+=("secret_file=$SECRET_FILE" "secret_dir=$SECRET_DIR" "home=${HOME:-/root}"
-	"host_addr=${OWN_ADDR:-}" "marker=$SLEEP_MARK" "host_pids=$host_pids"
+	"host_addr=${OWN_ADDR:-}" "host_name=${HOST_NAME:-}" "marker=$SLEEP_MARK" "host_pids=$host_pids"
 	"pids_limit=32" "memory_mb=64")
 for ns in user pid mnt ipc uts net cgroup; do
 	ino=$(readlink "/proc/$$/ns/$ns" 2>/dev/null | tr -dc 0-9)
@@ -230,28 +257,33 @@ prepare_ws_ro() {
 
 # ---- one probe --------------------------------------------------------------
 
+# The broadest allowlist: the egress probes' own opts, and the net re-run's.
+GATEWAY_OPTS='--allow-host *:*'
+
+# run_probe NAME EXPECT OPTS [LABEL]: LABEL names the TAP line (default NAME).
 run_probe() {
-	local name=$1 expect=$2 optstr=$3
+	local name=$1 expect=$2 optstr=$3 label=${4:-$1}
 	local -a opts=()
 	local mark=airlock-esc-run-$$-$N-$RANDOM
 
 	case $optstr in
 	*@WS_RW@*)
-		if [[ $MODE != mount ]]; then tap_skip "$name" "probe itself is the workspace"; return; fi
+		if [[ $MODE != mount ]]; then tap_skip "$label" "probe itself is the workspace"; return; fi
 		prepare_ws_rw
 		opts+=(--workspace "$WS_PARENT/ws:rw")
 		optstr=${optstr//@WS_RW@/} ;;
 	*@WS_RO@*)
-		if [[ $MODE != mount ]]; then tap_skip "$name" "probe itself is the workspace"; return; fi
+		if [[ $MODE != mount ]]; then tap_skip "$label" "probe itself is the workspace"; return; fi
 		prepare_ws_ro
 		opts+=(--workspace "$WS_PARENT/ro:ro")
 		optstr=${optstr//@WS_RO@/} ;;
 	*@DENY@*)
-		if [[ $MODE != mount ]]; then tap_skip "$name" "probe itself is the workspace"; return; fi
+		if [[ $MODE != mount ]]; then tap_skip "$label" "probe itself is the workspace"; return; fi
 		prepare_deny
 		opts+=(--workspace "$DENY_PARENT/ws:rw" --mount "$DENY_PARENT/data:/data:ro")
 		optstr=${optstr//@DENY@/} ;;
 	esac
+	# Word splitting only: read does no pathname expansion, so "*:*" stays.
 	local -a extra=()
 	read -ra extra <<<"$optstr"
 	opts+=("${extra[@]}")
@@ -275,7 +307,7 @@ run_probe() {
 		rc=$?
 	fi
 	ms=$(( $(now_ms) - t0 ))
-	judge "$name" "$expect" "$rc" "$ms" "$before" "$mark"
+	judge "$label" "$expect" "$rc" "$ms" "$before" "$mark"
 }
 
 judge() {
@@ -293,7 +325,7 @@ judge() {
 	left=$(leftovers "$mark")
 	[[ -n $left ]] && kill_marked "$mark"
 	# A datagram that got out may still be on its way to the listener's log.
-	[[ $name == net-* ]] && sleep 0.1
+	[[ $name == net-* || $name == egress-* ]] && sleep 0.1
 	contacts=$(tail -n +"$((before + 1))" "$LOG" | tr '\n' ' ')
 
 	# What the host sees after the workspace probes.
@@ -372,6 +404,11 @@ run_category() {
 	done < <("$STAGE/probe" list "$cat")
 	case $cat in
 	fs) test_aiignore_tamper; test_deny_deep ;;
+	egress)
+		# The net probes again, now with the gateway's socket in the netns.
+		while IFS='|' read -r name c expect opts; do
+			run_probe "$name" "$expect" "$opts $GATEWAY_OPTS" "$name+gateway"
+		done < <("$STAGE/probe" list net) ;;
 	res) test_orphan ;;
 	cleanup) test_cleanup ;;
 	esac
@@ -545,8 +582,22 @@ test_selftest() {
 		net-unix-path ipc-sysv-shm ipc-sysv-msg ipc-sysv-sem ipc-posix-mq ipc-posix-shm
 		priv-namespaces proc-host-pids sig-host-pids)
 	[[ -n ${OWN_ADDR:-} ]] && probes+=(net-tcp-host net-udp-host net-interfaces)
+	# The egress probes against `probe host-proxy`, a naive open proxy
+	# (connects only to this machine; "attempts" anything else on paper).
+	local proxy= i
+	"$STAGE/probe" host-proxy "$LISTEN_DIR" "${OWN_ADDR:-}" </dev/null >/dev/null 2>"$WORK/proxy.err" &
+	PIDS_TO_KILL+=($!)
+	for i in $(seq 100); do [[ -s $LISTEN_DIR/proxy ]] && break; sleep 0.05; done
+	proxy=$(cat "$LISTEN_DIR/proxy" 2>/dev/null)
+	probes+=(egress-proxy-loopback egress-proxy-metadata egress-proxy-absolute-uri)
+	[[ -n ${OWN_ADDR:-} ]] && probes+=(egress-proxy-host-addr)
 	local p before v contacts
 	for p in "${probes[@]}"; do
+		local -a extra=()
+		if [[ $p == egress-proxy-* ]]; then
+			[[ -n $proxy ]] || { tap_fail "selftest $p: the naive proxy did not start: $(cat "$WORK/proxy.err")"; continue; }
+			extra=("gateway=$proxy")
+		fi
 		case $p in	# host objects this kernel could not create
 		ipc-sysv-shm) grep -q '^shm_key=' "$LISTEN_DIR/info" || { tap_skip "selftest $p" "no SysV shm"; continue; } ;;
 		ipc-sysv-msg) grep -q '^msg_key=' "$LISTEN_DIR/info" || { tap_skip "selftest $p" "no SysV msg"; continue; } ;;
@@ -555,7 +606,7 @@ test_selftest() {
 		ipc-posix-shm) grep -q '^posix_shm=' "$LISTEN_DIR/info" || { tap_skip "selftest $p" "no /dev/shm"; continue; } ;;
 		esac
 		before=$(log_lines)
-		v=$(timeout 30 "$STAGE/probe" "$p" "${ARGS[@]}" 2>&1 </dev/null | grep -a -m1 -E '^(CONTAINED|ESCAPED) ')
+		v=$(timeout 80 "$STAGE/probe" "$p" "${ARGS[@]}" "${extra[@]}" 2>&1 </dev/null | grep -a -m1 -E '^(CONTAINED|ESCAPED) ')
 		sleep 0.1
 		contacts=$(tail -n +"$((before + 1))" "$LOG" | tr '\n' ' ')
 		if [[ $v == ESCAPED* || -n $contacts ]]; then
@@ -584,7 +635,7 @@ fi
 setup_mode
 diag "airlock: $AIRLOCK; uid $(id -u); probe at $PROBE_IN ($MODE mode); host address ${OWN_ADDR:-none}"
 if [[ $CATEGORY == all ]]; then
-	for c in fs proc dev priv sys tty ipc net res leak sig cleanup; do run_category "$c"; done
+	for c in fs proc dev priv sys tty ipc net egress res leak sig cleanup; do run_category "$c"; done
 else
 	run_category "$CATEGORY"
 fi
