@@ -10,10 +10,11 @@ MESON      ?= meson
 TEST_USER  ?= airlock-test
 
 # Debian 12 packages: compilers, Meson, the libraries airlock links, and what
-# the tests and benchmarks drive (bubblewrap is the benchmark's peer).
+# the tests and benchmarks drive (bubblewrap and tinyproxy are the benchmarks'
+# peers; wrk drives the gateway one).
 DEB_PACKAGES = gcc clang pkg-config meson ninja-build libseccomp-dev libyaml-dev \
                libssl-dev python3 perl iproute2 util-linux procps bubblewrap \
-               hyperfine libclang-rt-14-dev
+               hyperfine libclang-rt-14-dev tinyproxy wrk
 
 .PHONY: all deps build demo test test-root test-user bench fuzz clean
 
@@ -50,6 +51,7 @@ test: deps $(TESTBUILD)/build.ninja
 
 bench: build
 	bench/startup $(BUILD)/airlock
+	bench/gateway $(BUILD)/airlock
 
 fuzz:
 	@[ -d build-fuzz ] || CC=clang $(MESON) setup build-fuzz -Dfuzz=true
