@@ -152,7 +152,7 @@ static bool is_numeric_label(const char *s, size_t n)
 /* Copy a host name to out lowercased and without one trailing dot: letters,
  * digits, '-', '.', '_', no empty label; numeric-looking names only as a
  * dotted quad (see the top of the file). */
-static bool copy_hostname(const char *p, size_t n, char out[256])
+bool http_copy_hostname(const char *p, size_t n, char out[256])
 {
 	if (n && p[n - 1] == '.')
 		n--;
@@ -235,7 +235,7 @@ static int parse_authority(const char *a, size_t n, bool need_port, struct http_
 	} else {
 		const char *colon = memchr(a, ':', n);
 		rest = colon ? colon : end;
-		if (!copy_hostname(a, (size_t)(rest - a), req->host))
+		if (!http_copy_hostname(a, (size_t)(rest - a), req->host))
 			return -400;
 	}
 	if (rest == end) {

@@ -88,6 +88,13 @@ struct http_response {
 int http_parse_response(const char *buf, size_t len, bool request_was_head,
 			struct http_response *res);
 
+/* A host name as the gateway takes it (HTTP authorities and SOCKS5 domain
+ * names alike): letters, digits, '-', '.', '_', no empty label; copied to
+ * out lowercased without one trailing dot; a name inet_aton would read as
+ * an IPv4 number ("2130706433", "127.1", "0x7f.1") only as a plain dotted
+ * quad. false if it is not one. */
+bool http_copy_hostname(const char *p, size_t n, char out[256]);
+
 /* Case-insensitive lookup of the first header called `name`; NULL if none. */
 const struct http_span *http_header_get(const struct http_header *h, size_t n, const char *name);
 

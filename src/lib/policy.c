@@ -491,6 +491,10 @@ struct field {
 	const char *help;  /* choices: what is accepted */
 	const char *what;  /* refused features: the missing piece */
 	const char *canon; /* the policy value an alias key sets */
+	/* NAME=VALUE keys: store one assignment */
+	void (*assign)(struct loader *l, yaml_node_t *n, const char *path, const char *name,
+		       const char *value);
+	const char *value_what; /* ... and what a value is */
 };
 
 static const struct field *lookup(const struct field *t, const char *key)
@@ -1011,40 +1015,6 @@ static void put_host(struct loader *l, yaml_node_t *n, const char *path, const c
 	free(kv);
 }
 
-static void host_assignment(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
-{
-	const char *s = need_text(l, n, path, "NAME=ADDRESS"), *eq;
-	char name[256];
-	if (!s)
-		return;
-	eq = strchr(s, '=');
-	if (!eq || eq == s || (size_t)(eq - s) >= sizeof name) {
-		problem(l, n, path, "expected NAME=ADDRESS, got '%s'", SHOWN(s));
-		return;
-	}
-	snprintf(name, sizeof name, "%.*s", (int)(eq - s), s);
-	put_host(l, n, path, name, eq + 1);
-}
-
-static void parse_hosts(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
-{
-	if (n->type == YAML_SEQUENCE_NODE) {
-		list_items(l, n, path, f);
-		return;
-	}
-	if (need_collection(l, n, path, YAML_MAPPING_NODE) <= 0)
-		return;
-	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node_at(l, pr->key), *v = node_at(l, pr->value);
-		const char *name = need_text(l, k, path, "a host name"), *addr;
-		char child[PATH_BUF];
-		if (!name)
-			continue;
-		join_path(child, path, name);
-		if ((addr = need_text(l, v, child, "an IP address")))
-			put_host(l, v, child, name, addr);
-	}
-}
 
 static void add_env_name(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
 {
@@ -1095,36 +1065,38 @@ static void env_put(struct loader *l, yaml_node_t *n, const char *path, const ch
 }
 
 /* The value of NAME: value. A boolean is kept as written ("true"). */
-static const char *env_value(struct loader *l, yaml_node_t *n, const char *path)
+static const char *assigned_value(struct loader *l, yaml_node_t *n, const char *path, const char *hint,
+				  const char *expected)
 {
 	if (n->type == YAML_SCALAR_NODE && scalar_kind(n) == S_NULL) {
-		problem(l, n, path, "missing value (\"\" for empty; process.env.allow passes the caller's)");
+		problem(l, n, path, "missing value%s%s%s", hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
 		return NULL;
 	}
 	if (n->type == YAML_SCALAR_NODE && scalar_kind(n) != S_TEXT)
 		return (const char *)n->data.scalar.value;
-	return need_text(l, n, path, "a string");
+	return need_text(l, n, path, expected);
 }
 
-static void env_assignment(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+/* One "NAME=VALUE" (a list element, or an override), handed to f->assign. */
+static void parse_assignment(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
 {
-	const char *s = need_text(l, n, path, "NAME=VALUE"), *eq;
+	const char *s = need_text(l, n, path, f->help), *eq;
 	char name[256];
 	if (!s)
 		return;
 	eq = strchr(s, '=');
 	if (!eq || eq == s || (size_t)(eq - s) >= sizeof name) {
-		problem(l, n, path, "expected NAME=VALUE, got '%s'", SHOWN(s));
+		problem(l, n, path, "expected %s, got '%s'", f->help, SHOWN(s));
 		return;
 	}
 	memcpy(name, s, (size_t)(eq - s));
 	name[eq - s] = '\0';
-	env_put(l, n, path, name, eq + 1);
+	f->assign(l, n, path, name, eq + 1);
 }
 
-/* process.env.set: a mapping {NAME: value}, or a list of "NAME=VALUE" (the
- * docker-compose spellings). */
-static void parse_env_set(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+/* A mapping {NAME: value}, or a list of "NAME=VALUE" (the docker-compose
+ * spellings): process.env.set, network.hosts. */
+static void parse_assignments(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
 {
 	if (n->type == YAML_SEQUENCE_NODE) {
 		list_items(l, n, path, f);
@@ -1139,13 +1111,13 @@ static void parse_env_set(struct loader *l, yaml_node_t *n, const char *path, co
 	}
 	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = node_at(l, pr->key), *v = node_at(l, pr->value);
-		const char *name = need_text(l, k, path, "a variable name"), *value;
+		const char *name = need_text(l, k, path, "a name"), *value;
 		char child[PATH_BUF];
 		if (!name)
 			continue;
 		join_path(child, path, name);
-		if ((value = env_value(l, v, child)))
-			env_put(l, k, child, name, value);
+		if ((value = assigned_value(l, v, child, f->what, f->value_what)))
+			f->assign(l, k, child, name, value);
 	}
 }
 
@@ -1557,7 +1529,9 @@ static const struct field network_fields[] = {
 	LIST("egress_denylist", add_egress, 1024, .off = OFF(egress_deny)),
 	CHOICE("ingress", ingress_choices, NULL, "deny_all (ingress is always denied)"),
 	LIST("rate_limits", add_rate_limit, EGRESS_MAX_RATES),
-	{ .key = "hosts", .parse = parse_hosts, .item = host_assignment, .list = true, .max_items = 1024 },
+	{ .key = "hosts", .parse = parse_assignments, .item = parse_assignment, .assign = put_host,
+	  .list = true, .max_items = 1024, .help = "NAME=ADDRESS", .value_what = "an IP address",
+	  .what = "expected an IP address" },
 	NUMBER("max_connections", K_COUNT, net_max_connections, 1, 100000),
 	NUMBER("connect_timeout", K_DURATION, net_connect_timeout_ms, 100, 3600 * 1000),
 	NUMBER("idle_timeout", K_DURATION, net_idle_timeout_ms, 100, DAY_MS),
@@ -1591,7 +1565,9 @@ static const struct field resources_fields[] = {
 
 static const struct field env_fields[] = {
 	LIST("allow", add_env_name, 1024),
-	{ .key = "set", .parse = parse_env_set, .item = env_assignment, .list = true, .max_items = 1024 },
+	{ .key = "set", .parse = parse_assignments, .item = parse_assignment, .assign = env_put,
+	  .list = true, .max_items = 1024, .help = "NAME=VALUE",
+	  .what = "\"\" for empty; process.env.allow passes the caller's", .value_what = "a string" },
 	END,
 };
 

@@ -12,6 +12,7 @@
  * plain dotted quad, and names have no empty labels.
  */
 #include "socks5.h"
+#include "http_parse.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -78,74 +79,10 @@ int socks5_parse_userpass(const uint8_t *b, size_t len, char user[256], char pas
 	return (int)pos;
 }
 
-static bool is_digit(uint8_t c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* "a.b.c.d" in decimal, 0..255 each, no leading zeros (read as octal). */
-static bool is_dotted_quad(const char *s, size_t n)
-{
-	size_t i = 0;
-	for (int part = 0; part < 4; part++) {
-		if (part && (i >= n || s[i++] != '.'))
-			return false;
-		size_t start = i;
-		unsigned v = 0;
-		while (i < n && is_digit((uint8_t)s[i]) && i - start < 3)
-			v = v * 10 + (unsigned)(s[i++] - '0');
-		if (i == start || v > 255 || (s[start] == '0' && i - start > 1))
-			return false;
-	}
-	return i == n;
-}
-
-/* Would inet_aton take this label as a number ("80", "0x7f", "0x")? */
-static bool is_numeric_label(const char *s, size_t n)
-{
-	size_t i = 0;
-	bool hex = n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-	for (i = hex ? 2 : 0; i < n; i++) {
-		char c = s[i];
-		if (!is_digit((uint8_t)c) &&
-		    !(hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))))
-			return false;
-	}
-	return n > 0;
-}
-
 static bool is_name_char(uint8_t c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' ||
-	       c == '_' || c == '.';
-}
-
-/* The name lowercased, one trailing dot removed, into out. */
-static bool copy_domain(const uint8_t *p, size_t n, char out[256])
-{
-	if (n && p[n - 1] == '.')
-		n--;
-	if (n == 0)
-		return false;
-	size_t label = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (uint8_t)(c - 'A' + 'a');
-		if (!is_name_char(c))
-			return false; /* NUL included */
-		if (c != '.')
-			label++;
-		else if (!label)
-			return false;
-		else
-			label = 0;
-		out[i] = (char)c;
-	}
-	if (!label)
-		return false;
-	out[n] = '\0';
-	return !is_numeric_label(out + n - label, label) || is_dotted_quad(out, n);
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_' || c == '.';
 }
 
 int socks5_parse_request(const uint8_t *b, size_t len, struct socks5_request *r)
@@ -188,7 +125,7 @@ int socks5_parse_request(const uint8_t *b, size_t len, struct socks5_request *r)
 	r->atyp = b[3];
 	const uint8_t *a = b + 4;
 	if (r->atyp == ATYP_DOMAIN) {
-		if (!copy_domain(a + 1, a[0], r->host))
+		if (!http_copy_hostname((const char *)a + 1, a[0], r->host))
 			return -SOCKS5_REP_FAILURE;
 	} else {
 		inet_ntop(r->atyp == ATYP_IPV4 ? AF_INET : AF_INET6, a, r->host, sizeof(r->host));
