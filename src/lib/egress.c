@@ -294,6 +294,14 @@ static const struct egress_entry *find(const struct egress_entry *v, size_t n, c
 	return NULL;
 }
 
+static bool names_denied(const struct egress_rules *r)
+{
+	for (size_t i = 0; i < r->n_deny; i++)
+		if (r->deny[i].kind == EG_NAME || r->deny[i].kind == EG_WILDCARD)
+			return true;
+	return false;
+}
+
 void egress_decide(const struct egress_rules *r, const char *host, uint16_t port,
 		   struct egress_verdict *v)
 {
@@ -322,6 +330,14 @@ void egress_decide(const struct egress_rules *r, const char *host, uint16_t port
 		return;
 	}
 	if ((e = find(r->allow, r->n_allow, host, ip, port))) {
+		/* A denylist of names cannot know the addresses behind them: an
+		 * IP literal that only "*" lets through could be one of them. */
+		if (ip && e->kind == EG_ANY && names_denied(r)) {
+			v->rule = "denylist names";
+			snprintf(v->reason, sizeof v->reason,
+				 "an IP address needs an address entry while the denylist names hosts");
+			return;
+		}
 		v->allow = true;
 		v->status = 200;
 		v->rule = e->text;

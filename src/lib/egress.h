@@ -119,11 +119,20 @@ void egress_rate_bytes_spend(struct egress_rules *r, uint64_t mask, uint64_t n);
 
 /* ---- the server (gateway.c) --------------------------------------------- */
 
+/* What a run's requests came to, sent with each sync's answer. */
+struct gw_counters {
+	uint64_t allowed, denied, bytes_up, bytes_down;
+	uint64_t events_dropped; /* not written to events_fd (per-exec cap) */
+};
+
 struct gateway_config {
 	const struct al_policy *pol;
 	int listen_fd;		/* listening TCP socket, non-blocking */
 	int events_fd;		/* one JSON line per decision; -1 = none */
 	int ctl_fd;		/* run mode: the supervisor's socket; -1 = standalone */
+	int audit_fd;		/* run mode: the audit log (O_APPEND); -1 = none */
+	const char *agent;	/* for audit lines */
+	const volatile char *run_id; /* the current exec's run id (shared page) */
 	const char *auth;	/* standalone: "user:password" clients must present; NULL = none */
 	bool log_client;	/* standalone: put the client's address in events */
 };
@@ -131,7 +140,7 @@ struct gateway_config {
 /* Serve until SIGTERM/SIGINT (standalone; blocks them and takes them from a
  * signalfd) or until ctl_fd reaches EOF (run mode). On ctl_fd, a byte 'S'
  * (sync: the sandbox's processes are gone) closes every connection, writes
- * their events and answers 'K'. */
+ * their events and answers 'K' followed by a struct gw_counters. */
 int gateway_serve(const struct gateway_config *cfg, al_error *err);
 
 #endif

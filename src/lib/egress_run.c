@@ -9,6 +9,7 @@
  * closes; if it dies first, the sandbox simply has no network.
  */
 #include "sandbox.h"
+#include "audit.h"
 #include "egress.h"
 
 #include <errno.h>
@@ -26,24 +27,28 @@
 #define SYNC_TIMEOUT_MS 2000
 #define STOP_TIMEOUT_MS 1000
 
-static _Noreturn void gateway_child(const struct al_policy *p, int listen_fd, int ctl, int events,
-				     const struct idmap *idm, pid_t parent)
+static _Noreturn void gateway_child(const struct al_sandbox *sb, int listen_fd, int ctl, int events,
+				     pid_t parent)
 {
 	al_error err;
 	al_error_clear(&err);
-	/* keep the three fds and stderr; 0 and 1 become /dev/null */
+	const struct al_policy *p = &sb->pol;
+	const struct idmap *idm = &sb->idm;
+	/* keep these and stderr: moved to 3.. first (their numbers may be
+	 * anywhere in a library host's fd table), then close the rest;
+	 * 0 and 1 become /dev/null */
+	int keep[4] = { listen_fd, ctl, events, sb->audit ? audit_log_fd(sb->audit) : -1 };
+	int moved[4];
+	for (size_t i = 0; i < 4; i++)
+		moved[i] = keep[i] < 0 ? -1 : fcntl(keep[i], F_DUPFD_CLOEXEC, 64);
+	for (size_t i = 0; i < 4; i++)
+		if (keep[i] >= 0 && (moved[i] < 0 || dup2(moved[i], 3 + (int)i) < 0))
+			_exit(125);
+	syscall(SYS_close_range, 7, ~0U, 0);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
 		_exit(125);
-	int keep[] = { listen_fd, ctl, events };
-	for (int fd = 3; fd < 1024; fd++) {
-		bool k = false;
-		for (size_t i = 0; i < 3; i++)
-			k |= keep[i] == fd;
-		if (!k)
-			close(fd);
-	}
-	syscall(SYS_close_range, 1024, ~0U, 0);
+	close(null);
 	if (idm->privileged &&
 	    (setgroups(0, NULL) < 0 || setresgid(idm->host_gid, idm->host_gid, idm->host_gid) < 0 ||
 	     setresuid(idm->host_uid, idm->host_uid, idm->host_uid) < 0))
@@ -53,8 +58,10 @@ static _Noreturn void gateway_child(const struct al_policy *p, int listen_fd, in
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || getppid() != parent)
 		_exit(125);
 	prctl(PR_SET_NAME, "airlock-gw");
-	struct gateway_config cfg = { .pol = p, .listen_fd = listen_fd, .events_fd = events,
-				      .ctl_fd = ctl };
+	struct gateway_config cfg = { .pol = p, .listen_fd = 3, .ctl_fd = 4, .events_fd = 5,
+				      .audit_fd = keep[3] >= 0 ? 6 : -1,
+				      .agent = sb->audit ? audit_agent(sb->audit) : NULL,
+				      .run_id = sb->gw.run_id };
 	_exit(gateway_serve(&cfg, &err) < 0 ? 125 : 0);
 }
 
@@ -65,15 +72,21 @@ int gwproc_start(struct al_sandbox *sb, int listen_fd, al_error *err)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return al_errno(err, "egress gateway: socketpair");
 	gp->events = memfd_create("airlock-egress-events", MFD_CLOEXEC);
-	if (gp->events < 0) {
+	/* the run id, written by us at each exec, read by the gateway */
+	gp->run_id = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (gp->events < 0 || gp->run_id == MAP_FAILED) {
+		gp->run_id = NULL;
 		close(sv[0]);
 		close(sv[1]);
 		return al_errno(err, "egress gateway: memfd_create");
 	}
+	/* appended to by the gateway, emptied by us at each exec (the file
+	 * description, and so O_APPEND, is shared across the fork) */
+	fcntl(gp->events, F_SETFL, O_APPEND);
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0)
-		gateway_child(&sb->pol, listen_fd, sv[1], gp->events, &sb->idm, parent);
+		gateway_child(sb, listen_fd, sv[1], gp->events, parent);
 	close(sv[1]);
 	if (pid < 0) {
 		close(sv[0]);
@@ -85,11 +98,17 @@ int gwproc_start(struct al_sandbox *sb, int listen_fd, al_error *err)
 	return 0;
 }
 
+/* An exec starts: no connection is open (the last sync ended them), so the
+ * report's events start empty and the gateway tags audit lines with the
+ * new run id. */
 void gwproc_mark(struct al_sandbox *sb)
 {
-	struct stat st;
-	if (sb->gw.pid > 0 && fstat(sb->gw.events, &st) == 0)
-		sb->gw.from = sb->gw.to = (uint64_t)st.st_size;
+	if (sb->gw.pid <= 0)
+		return;
+	if (ftruncate(sb->gw.events, 0) == 0)
+		sb->gw.from = sb->gw.to = 0;
+	memcpy(sb->gw.run_id, sb->run_id, sizeof sb->run_id);
+	sb->gw.counters = (struct gw_counters){ 0 };
 }
 
 /* The exec is over and every process of the sandbox is gone: the gateway
@@ -101,12 +120,24 @@ void gwproc_sync(struct al_sandbox *sb)
 	if (gp->pid <= 0)
 		return;
 	char b = 'S';
+	char reply[1 + sizeof gp->counters];
+	size_t got = 0;
 	if (!gp->died && send(gp->ctl, &b, 1, MSG_NOSIGNAL) == 1) {
-		struct pollfd pf = { .fd = gp->ctl, .events = POLLIN };
-		if (poll(&pf, 1, SYNC_TIMEOUT_MS) == 1 && recv(gp->ctl, &b, 1, 0) == 1 && b == 'K')
-			b = 0;
+		uint64_t deadline = al_now_us() + SYNC_TIMEOUT_MS * 1000ull;
+		while (got < sizeof reply) {
+			uint64_t now = al_now_us();
+			struct pollfd pf = { .fd = gp->ctl, .events = POLLIN };
+			if (now >= deadline || poll(&pf, 1, (int)((deadline - now) / 1000) + 1) != 1)
+				break;
+			ssize_t n = recv(gp->ctl, reply + got, sizeof reply - got, 0);
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
 	}
-	if (b) /* no answer: it is gone (or hung, which is as bad) */
+	if (got == sizeof reply && reply[0] == 'K')
+		memcpy(&gp->counters, reply + 1, sizeof gp->counters);
+	else /* no answer: it is gone (or hung, which is as bad) */
 		gp->died = true;
 	if (fstat(gp->events, &st) == 0)
 		gp->to = (uint64_t)st.st_size;
@@ -130,16 +161,26 @@ void gwproc_stop(struct al_sandbox *sb)
 		close(gp->pidfd);
 	if (gp->events >= 0)
 		close(gp->events);
+	if (gp->run_id)
+		munmap(gp->run_id, 4096);
 	*gp = (struct gw_proc){ .pid = -1, .pidfd = -1, .ctl = -1, .events = -1 };
 }
 
 /* The events of the last exec, as the gateway wrote them (one JSON object
  * a line). Returns a malloc'd NUL-terminated copy, or NULL. */
+static char *events_text(const struct gw_proc *gp);
+
+char *gwproc_events(const struct al_sandbox *sb)
+{
+	return events_text(&sb->gw);
+}
+
 static char *events_text(const struct gw_proc *gp)
 {
-	if (gp->pid <= 0 || gp->to <= gp->from || gp->to - gp->from > (64u << 20))
+	if (gp->pid <= 0 || gp->to <= gp->from)
 		return NULL;
-	size_t len = (size_t)(gp->to - gp->from);
+	/* the gateway caps what it writes per exec; this is a second bound */
+	size_t len = (size_t)(gp->to - gp->from) > (64u << 20) ? (64u << 20) : (size_t)(gp->to - gp->from);
 	char *buf = malloc(len + 1);
 	if (!buf || pread(gp->events, buf, len, (off_t)gp->from) != (ssize_t)len) {
 		free(buf);
@@ -149,28 +190,15 @@ static char *events_text(const struct gw_proc *gp)
 	return buf;
 }
 
-static uint64_t field_u64(const char *line, const char *key)
-{
-	const char *p = strstr(line, key);
-	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
-}
-
+/* The gateway's own counts: they hold even where events were dropped. */
 void gwproc_summary(const struct al_sandbox *sb, al_result *res)
 {
-	char *text = events_text(&sb->gw);
 	res->net_gateway_died = sb->gw.died;
-	for (char *line = text, *nl; line && *line; line = nl + 1) {
-		if (!(nl = strchr(line, '\n')))
-			break;
-		*nl = '\0';
-		if (strstr(line, "\"verdict\":\"allow\""))
-			res->net_allowed++;
-		else
-			res->net_denied++;
-		res->net_bytes_up += field_u64(line, "\"bytes_up\":");
-		res->net_bytes_down += field_u64(line, "\"bytes_down\":");
-	}
-	free(text);
+	res->net_allowed = sb->gw.counters.allowed;
+	res->net_denied = sb->gw.counters.denied;
+	res->net_bytes_up = sb->gw.counters.bytes_up;
+	res->net_bytes_down = sb->gw.counters.bytes_down;
+	res->net_events_dropped = sb->gw.counters.events_dropped;
 }
 
 int gwproc_write_events(const struct al_sandbox *sb, FILE *out)

@@ -30,6 +30,7 @@
 #include <netdb.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,7 +51,9 @@
 #define MAX_ADDRS 8
 #define ACCEPT_SLACK 32		  /* accepted beyond the limit, to be told 429 */
 #define DRIVE_ROUNDS 16		  /* per wake-up: one busy tunnel must not starve others */
-#define MAX_LOCAL 64		  /* this host's own addresses, re-read every LOCAL_US */
+#define MAX_QUEUED_MIN 64	  /* resolver queue bound: max(this, max_connections) */
+#define EVENTS_CAP (16u << 20)	  /* per exec; past it deny events are counted, not written */
+#define EVENTS_HARD_CAP (64u << 20) /* ... and past this, allow events too */
 #define LOCAL_US (10 * 1000000ull)
 
 enum cstate {
@@ -125,7 +128,8 @@ struct conn {
 
 struct resolve_job {
 	struct resolve_job *next;
-	struct conn *c; /* NULL once the connection went away */
+	struct conn *c;		  /* loop thread only; NULL once the connection left C_RESOLVING */
+	atomic_bool cancelled;	  /* the same, for the resolver thread: skip the lookup */
 	char host[256];
 	int rc;
 	struct sockaddr_storage addrs[MAX_ADDRS];
@@ -142,13 +146,17 @@ struct gw {
 	bool listening, stop, in_sync;
 	uint64_t now, last_sweep;
 	char auth_b64[700];
-	struct sockaddr_storage local[MAX_LOCAL];
+	struct sockaddr_storage *local;
 	size_t n_local;
 	uint64_t local_read;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct resolve_job *queue, *queue_tail;
+	size_t queued;		/* jobs not yet handed back: bounded */
+	bool sync_pending;	/* 'S' arrived: handled after the current batch */
+	struct gw_counters counters; /* since the last sync */
+	uint64_t event_bytes;	/* written to events_fd since the last sync */
 	pthread_t threads[RESOLVERS];
 	size_t n_threads;
 };
@@ -211,7 +219,6 @@ static ssize_t buf_read(struct buf *b, int fd, uint64_t max)
 	return -1;
 }
 
-/* 1 = wrote everything, 0 = blocked, -1 = error */
 static int buf_write(struct buf *b, int fd, uint64_t *counter)
 {
 	while (b->len) {
@@ -227,6 +234,18 @@ static int buf_write(struct buf *b, int fd, uint64_t *counter)
 	return 1;
 }
 
+/* 1 = wrote everything, 0 = blocked, -1 = error. Bytes written are added
+ * to *counter, and to the byte buckets of mask (rules may be NULL). */
+static int buf_write_rated(struct buf *b, int fd, uint64_t *counter, struct egress_rules *rules,
+			   uint64_t mask)
+{
+	size_t before = b->len;
+	int r = buf_write(b, fd, counter);
+	if (rules && before > b->len)
+		egress_rate_bytes_spend(rules, mask, before - b->len);
+	return r;
+}
+
 /* ---- events ------------------------------------------------------------- */
 
 static const char *proto_name(enum cproto p)
@@ -239,22 +258,45 @@ static const char *proto_name(enum cproto p)
 	}
 }
 
+static void write_line(int fd, const char *line, size_t len)
+{
+	/* One write per line: concurrent writers (O_APPEND) never interleave. */
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, line + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+/* One event per request: to events_fd (the run report, or the standalone
+ * log) and, in a run with an audit log, to the audit trail in its schema. */
 static void write_event(struct gw *g, struct conn *c)
 {
-	char line[2048], ts[40];
+	char body[1800], line[2048], ts[40];
 	struct timespec rt;
 	struct tm tm;
-	if (c->event_done || g->cfg->events_fd < 0)
+	if (c->event_done)
 		return;
 	c->event_done = true;
+	struct gw_counters *k = &g->counters;
+	if (c->allowed)
+		k->allowed++;
+	else
+		k->denied++;
+	k->bytes_up += c->up;
+	k->bytes_down += c->down;
 	clock_gettime(CLOCK_REALTIME, &rt);
 	gmtime_r(&rt.tv_sec, &tm);
-	size_t k = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts + k, sizeof ts - k, ".%03ldZ", rt.tv_nsec / 1000000);
-	FILE *f = fmemopen(line, sizeof line - 1, "w");
+	size_t tl = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + tl, sizeof ts - tl, ".%03ldZ", rt.tv_nsec / 1000000);
+	FILE *f = fmemopen(body, sizeof body - 1, "w");
 	if (!f)
 		return;
-	fprintf(f, "{\"type\":\"egress\",\"time\":\"%s\",\"proto\":\"%s\"", ts, proto_name(c->proto));
+	fprintf(f, "\"proto\":\"%s\"", proto_name(c->proto));
 	if (g->cfg->log_client) {
 		fputs(",\"client\":", f);
 		json_write_string(f, c->client);
@@ -274,20 +316,34 @@ static void write_event(struct gw *g, struct conn *c)
 	fprintf(f, ",\"status\":%d,\"bytes_up\":%llu,\"bytes_down\":%llu,\"duration_ms\":%.3f}\n",
 		c->status, (unsigned long long)c->up, (unsigned long long)c->down,
 		(double)(now_us() - c->t_start) / 1000.0);
-	long len = ftell(f);
+	long blen = ftell(f);
 	fclose(f);
-	if (len <= 0 || (size_t)len >= sizeof line - 1)
+	if (blen <= 0 || (size_t)blen >= sizeof body - 1)
 		return;
-	/* One write per line: concurrent writers (O_APPEND) never interleave. */
-	size_t off = 0;
-	while (off < (size_t)len) {
-		ssize_t n = write(g->cfg->events_fd, line + off, (size_t)len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
+	body[blen] = '\0';
+	if (g->cfg->audit_fd >= 0) {
+		/* the audit trail is never capped: it is the operator's file */
+		int n = snprintf(line, sizeof line, "{\"v\":1,\"time\":\"%s\",\"run\":\"%.16s\",\"agent\":\"%s\","
+				 "\"event\":\"egress\",%s", ts, g->cfg->run_id ? (const char *)g->cfg->run_id : "",
+				 g->cfg->agent ? g->cfg->agent : "", body);
+		if (n > 0 && (size_t)n < sizeof line)
+			write_line(g->cfg->audit_fd, line, (size_t)n);
 	}
+	if (g->cfg->events_fd < 0)
+		return;
+	int n = snprintf(line, sizeof line, "{\"type\":\"egress\",\"time\":\"%s\",%s", ts, body);
+	if (n <= 0 || (size_t)n >= sizeof line)
+		return;
+	/* In a run the report's copy is bounded per exec: a flood of refusals
+	 * must not grow the supervisor's memory, nor push out what was
+	 * allowed; what is not written is counted. */
+	if (g->cfg->ctl_fd >= 0 &&
+	    (g->event_bytes >= EVENTS_HARD_CAP || (g->event_bytes >= EVENTS_CAP && !c->allowed))) {
+		k->events_dropped++;
+		return;
+	}
+	g->event_bytes += (uint64_t)n;
+	write_line(g->cfg->events_fd, line, (size_t)n);
 }
 
 /* ---- connection lifecycle ----------------------------------------------- */
@@ -323,14 +379,24 @@ static void close_upstream(struct conn *c)
 
 static void start_listening(struct gw *g, bool on);
 
+/* The connection no longer waits for its lookup: the job is dropped when
+ * it comes back, and the resolver thread skips it if it has not started. */
+static void detach_job(struct conn *c)
+{
+	if (!c->job)
+		return;
+	atomic_store(&c->job->cancelled, true);
+	c->job->c = NULL;
+	c->job = NULL;
+}
+
 static void conn_close(struct gw *g, struct conn *c)
 {
 	if (c->dead)
 		return;
 	write_event(g, c);
 	c->dead = true;
-	if (c->job)
-		c->job->c = NULL; /* the resolver's answer will be dropped */
+	detach_job(c);
 	close_upstream(c);
 	close_fd(&c->cfd);
 	c->cev = 0;
@@ -359,6 +425,7 @@ static void refuse(struct gw *g, struct conn *c, int status, const char *rule, c
 	va_start(ap, fmt);
 	vsnprintf(c->reason, sizeof c->reason, fmt, ap);
 	va_end(ap);
+	detach_job(c);
 	c->status = status;
 	c->rule = rule;
 	if (c->proto == P_SOCKS) {
@@ -399,13 +466,37 @@ static void read_local_addrs(struct gw *g)
 	g->local_read = g->now;
 	if (getifaddrs(&ifa) < 0)
 		return;
+	size_t n = 0;
+	for (struct ifaddrs *i = ifa; i; i = i->ifa_next)
+		n++;
+	struct sockaddr_storage *v = calloc(n ? n : 1, sizeof *v);
+	if (!v) { /* keep the old list */
+		freeifaddrs(ifa);
+		return;
+	}
+	free(g->local);
+	g->local = v;
 	g->n_local = 0;
-	for (struct ifaddrs *i = ifa; i && g->n_local < MAX_LOCAL; i = i->ifa_next)
+	for (struct ifaddrs *i = ifa; i; i = i->ifa_next)
 		if (i->ifa_addr && (i->ifa_addr->sa_family == AF_INET || i->ifa_addr->sa_family == AF_INET6))
 			memcpy(&g->local[g->n_local++], i->ifa_addr,
 			       i->ifa_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
 								 : sizeof(struct sockaddr_in6));
 	freeifaddrs(ifa);
+}
+
+/* ::ffff:a.b.c.d is a.b.c.d: judge (and connect to) it as IPv4, so no
+ * check that compares families can be sidestepped. */
+static void unmap_v4(struct sockaddr_storage *ss)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	if (ss->ss_family != AF_INET6 || memcmp(&a6->sin6_addr, mapped, 12) != 0)
+		return;
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = a6->sin6_port };
+	memcpy(&a4.sin_addr, (const uint8_t *)&a6->sin6_addr + 12, 4);
+	memset(ss, 0, sizeof *ss);
+	memcpy(ss, &a4, sizeof a4);
 }
 
 static bool is_local_addr(struct gw *g, const struct sockaddr *sa)
@@ -423,6 +514,13 @@ static bool is_local_addr(struct gw *g, const struct sockaddr *sa)
 		    memcmp(&((const struct sockaddr_in6 *)l)->sin6_addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16) == 0)
 			return true;
 	}
+	/* NAT64 (64:ff9b::a.b.c.d) leads to the IPv4 host inside */
+	static const uint8_t nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
+	if (sa->sa_family == AF_INET6 && memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr, nat64, 12) == 0) {
+		struct sockaddr_in a4 = { .sin_family = AF_INET };
+		memcpy(&a4.sin_addr, (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr + 12, 4);
+		return is_local_addr(g, (const struct sockaddr *)&a4);
+	}
 	return false;
 }
 
@@ -438,11 +536,13 @@ static void resolved(struct gw *g, struct conn *c, const struct sockaddr_storage
 	}
 	const struct egress_entry *denied = NULL;
 	for (size_t i = 0; i < n && c->n_addrs < MAX_ADDRS; i++) {
-		const struct sockaddr *sa = (const struct sockaddr *)&addrs[i];
+		struct sockaddr_storage one = addrs[i];
+		unmap_v4(&one);
+		const struct sockaddr *sa = (const struct sockaddr *)&one;
 		const struct egress_entry *d = egress_addr_denied(&g->rules, sa, c->port);
 		if (d) { /* the denylist names this address: a name cannot lead there */
 			if (!denied)
-				set_addr_text(c, &addrs[i]);
+				set_addr_text(c, &one);
 			denied = denied ? denied : d;
 			continue;
 		}
@@ -464,7 +564,7 @@ static void resolved(struct gw *g, struct conn *c, const struct sockaddr_storage
 				continue;
 			}
 		}
-		c->addrs[c->n_addrs++] = addrs[i];
+		c->addrs[c->n_addrs++] = one;
 	}
 	if (!c->n_addrs && denied) {
 		c->allowed = false;
@@ -530,13 +630,22 @@ static void decide(struct gw *g, struct conn *c)
 		resolved(g, c, o, 1, NULL);
 		return;
 	}
+	size_t bound = g->pol->net_max_connections > MAX_QUEUED_MIN ? g->pol->net_max_connections
+								    : MAX_QUEUED_MIN;
+	if (g->queued >= bound) {
+		refuse(g, c, 503, "resolve", "too many name lookups in progress (%zu)", g->queued);
+		return;
+	}
 	struct resolve_job *j = calloc(1, sizeof *j);
 	if (!j) {
 		refuse(g, c, 503, "resolve", "out of memory");
 		return;
 	}
 	j->c = c;
-	snprintf(j->host, sizeof j->host, "%s", c->host);
+	/* absolute: the resolver's search list must not turn the name that
+	 * was decided into another one */
+	snprintf(j->host, sizeof j->host, "%s.", c->host);
+	g->queued++;
 	c->job = j;
 	c->st = C_RESOLVING;
 	pthread_mutex_lock(&g->mu);
@@ -563,7 +672,7 @@ static void *resolver_main(void *arg)
 		pthread_mutex_unlock(&g->mu);
 
 		struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
-		j->rc = getaddrinfo(j->host, NULL, &hints, &res);
+		j->rc = atomic_load(&j->cancelled) ? EAI_AGAIN : getaddrinfo(j->host, NULL, &hints, &res);
 		for (struct addrinfo *a = res; a && j->n < MAX_ADDRS; a = a->ai_next)
 			if (a->ai_addrlen <= sizeof j->addrs[0] &&
 			    (a->ai_family == AF_INET || a->ai_family == AF_INET6))
@@ -582,8 +691,10 @@ static void on_resolved(struct gw *g)
 	struct resolve_job *j;
 	while (read(g->res_pipe[0], &j, sizeof j) == sizeof j) {
 		struct conn *c = j->c;
-		if (c && !c->dead && c->st == C_RESOLVING) {
+		g->queued--;
+		if (c)
 			c->job = NULL;
+		if (c && !c->dead && c->st == C_RESOLVING) {
 			resolved(g, c, j->addrs, j->n, j->rc ? gai_strerror(j->rc) : NULL);
 			/* a refusal waits in cout, a connect in progress needs its
 			 * interest set: the connection was not watched while resolving */
@@ -684,6 +795,7 @@ static void connected(struct gw *g, struct conn *c)
 	if (c->cin.len) {
 		buf_put(&c->uout, c->cin.p, c->cin.len);
 		c->up += c->cin.len;
+		egress_rate_bytes_spend(&g->rules, c->rate_mask, c->cin.len);
 		c->cin.len = 0;
 	}
 	buf_free(&c->cin);
@@ -761,7 +873,8 @@ static void begin_request(struct gw *g, struct conn *c)
 	c->allowed = false;
 	c->event_done = false;
 	c->rule = NULL;
-	c->reason[0] = c->addr[0] = c->method[0] = '\0';
+	c->reason[0] = c->addr[0] = c->method[0] = c->host[0] = '\0';
+	c->port = 0;
 }
 
 static void on_http_head(struct gw *g, struct conn *c)
@@ -1086,9 +1199,7 @@ static int rated_read(struct gw *g, struct conn *c, struct buf *b, int fd, bool 
 	ssize_t n = buf_read(b, fd, budget);
 	if (n < 0)
 		*eof = true;
-	else if (n > 0)
-		egress_rate_bytes_spend(&g->rules, c->rate_mask, (uint64_t)n);
-	return n != 0;
+	return n != 0; /* the bytes are charged when written on */
 }
 
 static int drive_http(struct gw *g, struct conn *c)
@@ -1110,7 +1221,7 @@ static int drive_http(struct gw *g, struct conn *c)
 			return -1; /* the client gave up mid-body */
 	}
 	size_t pending = c->uout.len;
-	if (c->uout.len && (r = buf_write(&c->uout, c->ufd, &c->up)) < 0) {
+	if (c->uout.len && (r = buf_write_rated(&c->uout, c->ufd, &c->up, &g->rules, c->rate_mask)) < 0) {
 		if (!c->resp_head_done) {
 			refuse(g, c, 502, c->rule, "upstream closed the connection");
 			return 0;
@@ -1167,7 +1278,7 @@ static int drive_http(struct gw *g, struct conn *c)
 		}
 	}
 	pending = c->cout.len;
-	if (c->cout.len && (r = buf_write(&c->cout, c->cfd, &c->down)) < 0)
+	if (c->cout.len && (r = buf_write_rated(&c->cout, c->cfd, &c->down, &g->rules, c->rate_mask)) < 0)
 		return -1;
 	/* a write makes room: the next round may read and move more */
 	progress |= c->cout.len != pending;
@@ -1363,6 +1474,10 @@ static void on_accept(struct gw *g)
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof ss;
 		int fd = accept4(g->cfg->listen_fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && g->n_live) {
+			start_listening(g, false); /* back when a connection closes */
+			return;
+		}
 		if (fd < 0)
 			return;
 		struct conn *c = calloc(1, sizeof *c);
@@ -1493,9 +1608,16 @@ static void on_ctl(struct gw *g)
 		g->stop = true;
 		return;
 	}
-	if (n != 1 || b != 'S')
-		return;
+	if (n == 1 && b == 'S')
+		g->sync_pending = true;
+}
+
+/* Run by the main loop between batches (never inside dispatch, whose later
+ * events may name the connections this frees). */
+static void do_sync(struct gw *g)
+{
 	struct epoll_event ev[64];
+	g->sync_pending = false;
 	g->in_sync = true;
 	for (int round = 0; round < 4; round++) {
 		int k = epoll_wait(g->ep, ev, 64, 0);
@@ -1507,8 +1629,13 @@ static void on_ctl(struct gw *g)
 	}
 	g->in_sync = false;
 	close_all(g);
-	char k = 'K';
-	(void)!write(g->cfg->ctl_fd, &k, 1);
+	/* 'K' and what this exec's requests came to */
+	char reply[1 + sizeof g->counters];
+	reply[0] = 'K';
+	memcpy(reply + 1, &g->counters, sizeof g->counters);
+	(void)!write(g->cfg->ctl_fd, reply, sizeof reply);
+	g->counters = (struct gw_counters){ 0 };
+	g->event_bytes = 0;
 }
 
 static void dispatch(struct gw *g, struct epoll_event *ev, int n)
@@ -1635,6 +1762,9 @@ int gateway_serve(const struct gateway_config *cfg, al_error *err)
 		g.now = now_us();
 		if (n > 0)
 			dispatch(&g, ev, n);
+		free_zombies(&g);
+		if (g.sync_pending)
+			do_sync(&g);
 		if (g.now - g.last_sweep >= SWEEP_US) {
 			g.last_sweep = g.now;
 			sweep(&g);
@@ -1700,6 +1830,6 @@ AL_API int al_gateway_serve(const al_policy *p, const al_gateway_opts *o, al_err
 		o->ready(bound, o->ready_arg);
 	}
 	struct gateway_config cfg = { .pol = p, .listen_fd = fd, .events_fd = o->log_fd, .ctl_fd = -1,
-				      .auth = o->auth, .log_client = true };
+				      .audit_fd = -1, .auth = o->auth, .log_client = true };
 	return gateway_serve(&cfg, err);
 }

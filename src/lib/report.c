@@ -49,9 +49,11 @@ static void write_network(const struct al_sandbox *sb, const al_result *res, FIL
 	}
 	fprintf(out, "\"network\":{\"mode\":\"gateway\",\"proxy\":\"127.0.0.1:%d\",\"gateway\":\"%s\"",
 		AL_GATEWAY_PORT, res->net_gateway_died ? "died" : "running");
-	fprintf(out, ",\"allowed\":%llu,\"denied\":%llu,\"bytes_up\":%llu,\"bytes_down\":%llu,\"events\":[",
+	fprintf(out, ",\"allowed\":%llu,\"denied\":%llu,\"bytes_up\":%llu,\"bytes_down\":%llu,"
+		"\"events_dropped\":%llu,\"events\":[",
 		(unsigned long long)res->net_allowed, (unsigned long long)res->net_denied,
-		(unsigned long long)res->net_bytes_up, (unsigned long long)res->net_bytes_down);
+		(unsigned long long)res->net_bytes_up, (unsigned long long)res->net_bytes_down,
+		(unsigned long long)res->net_events_dropped);
 	gwproc_write_events(sb, out);
 	fputs("]},", out);
 }
