@@ -120,7 +120,10 @@ typedef struct al_result {
 	/* egress gateway (network mode gateway): this exec's requests */
 	uint64_t net_allowed, net_denied;
 	uint64_t net_bytes_up, net_bytes_down;
+	uint64_t net_events_dropped;	/* events counted but not kept for the report (flood) */
 	bool net_gateway_died;		/* the sandbox lost its network during the run */
+	uint64_t read_bytes, write_bytes; /* block I/O of the command's processes */
+	unsigned audit_errors;		/* audit writes that failed during the run */
 } al_result;
 
 /* Run one command in the sandbox and wait for it and every process it left

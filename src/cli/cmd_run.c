@@ -25,6 +25,8 @@ static const char run_usage[] =
 	"                             --net gateway): name, *.domain, IP, CIDR; port or *\n"
 	"      --deny-host HOST:PORT  refuse a destination even if allowed\n"
 	"      --add-host NAME=ADDR   the gateway resolves NAME to ADDR\n"
+	"      --audit-log FILE       append the run's audit events (JSON lines) to FILE\n"
+	"      --agent NAME           the agent identity in audit events and for the breaker\n"
 	"  -e, --env NAME             pass NAME from this environment\n"
 	"      --setenv NAME=VALUE    set NAME inside\n"
 	"      --cwd DIR              working directory inside (default /workspace)\n"
@@ -53,6 +55,8 @@ static const struct {
 	{ 1007, "network.egress_allowlist", "--allow-host" },
 	{ 1008, "network.egress_denylist", "--deny-host" },
 	{ 1009, "network.hosts", "--add-host" },
+	{ 1010, "audit.log", "--audit-log" },
+	{ 1011, "audit.agent", "--agent" },
 };
 
 static const struct option long_opts[] = {
@@ -71,6 +75,8 @@ static const struct option long_opts[] = {
 	{ "allow-host", required_argument, NULL, 1007 },
 	{ "deny-host", required_argument, NULL, 1008 },
 	{ "add-host", required_argument, NULL, 1009 },
+	{ "audit-log", required_argument, NULL, 1010 },
+	{ "agent", required_argument, NULL, 1011 },
 	{ "report", required_argument, NULL, 'r' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },

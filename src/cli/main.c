@@ -15,6 +15,8 @@ static const char usage[] =
 	"  policy show [FILE]              print the effective policy as JSON, with its digest\n"
 	"  check [--json]                  which layers this host can enforce\n"
 	"  gateway --listen ADDR:PORT      the egress gateway as a service (see --help)\n"
+	"  audit tail|summary FILE         read an audit log\n"
+	"  breaker status|reset [AGENT]    the per-agent circuit breaker\n"
 	"\n"
 	"  airlock run --help              options of run\n"
 	"  --version                       print the version\n"
@@ -30,6 +32,8 @@ static const struct {
 	{ "policy", cmd_policy },
 	{ "check", cmd_check },
 	{ "gateway", cmd_gateway },
+	{ "audit", cmd_audit },
+	{ "breaker", cmd_breaker },
 };
 
 int cli_fail(const al_error *err)

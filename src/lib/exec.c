@@ -8,6 +8,7 @@
  * capped, written only when the caller's fd has room).
  */
 #include "sandbox.h"
+#include "audit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -155,7 +156,7 @@ struct exec_loop {
 	int interrupts; /* forwarded so far: the next one escalates */
 	bool exited, output_capped, memwatch_killed;
 	int status, exec_errno;
-	uint64_t utime_us, stime_us, maxrss_kb;
+	uint64_t utime_us, stime_us, maxrss_kb, inblock, oublock;
 };
 
 static void arm(int timer, uint64_t ms)
@@ -340,6 +341,8 @@ static void on_control(struct exec_loop *L)
 		L->utime_us = m.utime_us;
 		L->stime_us = m.stime_us;
 		L->maxrss_kb = m.maxrss_kb;
+		L->inblock = m.inblock;
+		L->oublock = m.oublock;
 	}
 }
 
@@ -446,6 +449,10 @@ static void finish_result(struct exec_loop *L, uint64_t t0)
 	res->cpu_user_us = L->utime_us - sb->rusage_utime_us;
 	res->cpu_sys_us = L->stime_us - sb->rusage_stime_us;
 	sb->rusage_utime_us = L->utime_us;
+	res->read_bytes = (L->inblock - sb->rusage_inblock) * 512;
+	res->write_bytes = (L->oublock - sb->rusage_oublock) * 512;
+	sb->rusage_inblock = L->inblock;
+	sb->rusage_oublock = L->oublock;
 	sb->rusage_stime_us = L->stime_us;
 	res->peak_memory_bytes = cs.peak_memory ? cs.peak_memory
 				 : L->memwatch_peak > L->maxrss_kb * 1024 ? L->memwatch_peak
@@ -557,6 +564,14 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 	uint64_t t0 = al_now_us();
 	memset(&sb->den, 0, sizeof sb->den);
 	drain_interrupts(sb);
+	bool audited = false;
+	if (sb->audit) {
+		if (audit_exec_start(sb->audit, sb, ex, sb->run_id, err) < 0) {
+			atomic_store(&sb->busy, false);
+			return -1;
+		}
+		audited = true;
+	}
 	gwproc_mark(sb);
 
 	struct exec_loop L = { .sb = sb, .res = res, .timer = -1, .memwatch = -1,
@@ -628,6 +643,8 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 	}
 	rc = 0;
 out:
+	if (audited) /* every run_start gets its run_end, whatever happened */
+		audit_exec_end(sb->audit, sb, res);
 	for (int i = 0; i < 4; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

@@ -349,6 +349,8 @@ static void report_exit(struct init_ctx *c, struct run_state *rs)
 		m.utime_us = (uint64_t)ru.ru_utime.tv_sec * 1000000 + (uint64_t)ru.ru_utime.tv_usec;
 		m.stime_us = (uint64_t)ru.ru_stime.tv_sec * 1000000 + (uint64_t)ru.ru_stime.tv_usec;
 		m.maxrss_kb = (uint64_t)ru.ru_maxrss;
+		m.inblock = (uint64_t)ru.ru_inblock;
+		m.oublock = (uint64_t)ru.ru_oublock;
 	}
 	proto_send(c->sock, &m, NULL, 0);
 }

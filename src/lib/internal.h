@@ -77,6 +77,29 @@ struct al_rate_limit {
 	uint64_t bpm;	      /* bytes per minute (both directions); 0 = none */
 };
 
+/* audit.alerts[]: what fires the rule, and where it goes (alert.c). */
+enum alert_on {
+	ALERT_VIOLATION,     /* run_end with violations > 0 */
+	ALERT_FAILURE,	     /* run_end with failed */
+	ALERT_EGRESS_DENIED, /* each denied egress event */
+	ALERT_RESOURCE_PEAK, /* resource_peak over memory_over_pct / pids_over_pct */
+	ALERT_BREAKER,	     /* breaker events */
+	ALERT_ANY,	     /* every event */
+};
+struct alert_rule {
+	enum alert_on on;
+	char *exec;		  /* /bin/sh -c exec, event JSON on stdin; or NULL */
+	char *webhook;		  /* http://host[:port]/path, event JSON POSTed; or NULL */
+	uint32_t memory_over_pct; /* resource_peak thresholds, 0 = not used */
+	uint32_t pids_over_pct;
+};
+
+/* audit.circuit_breaker (breaker.c); a 0 maximum turns that trigger off. */
+struct breaker_cfg {
+	uint64_t max_violations, max_failures;
+	uint64_t window_ms, cooldown_ms;
+};
+
 /* Where the sandbox finds the gateway (inside its own network namespace). */
 #define AL_GATEWAY_PORT 3128
 
@@ -119,6 +142,19 @@ struct al_policy {
 	struct al_strlist syscalls_deny;  /* added to the default deny list */
 	struct al_strlist syscalls_allow; /* removed from the default deny list */
 	char *hostname;
+
+	/* audit (audit.c, alert.c, breaker.c) */
+	char *audit_log;	   /* NULL = no audit trail */
+	char *audit_agent;	   /* NULL = "" */
+	uint64_t audit_max_size;   /* rotate above this; 0 = never */
+	uint64_t audit_keep;	   /* rotated files kept */
+	bool audit_continue;	   /* on_write_error: continue (default refuse) */
+	bool audit_syslog;
+	char *audit_state_dir;	   /* NULL = the default (breaker_default_dir) */
+	struct alert_rule *alerts;
+	size_t n_alerts;
+	struct breaker_cfg breaker;
+	bool breaker_on;
 };
 
 /* Defaults of the strict policy (used by al_policy_new). */

@@ -12,6 +12,7 @@
  * handlers as a one-node document, so `--memory -3G` and `memory_limit: -3G`
  * are refused by the same code in the same words.
  */
+#include "alert.h"
 #include "egress.h"
 
 #include <arpa/inet.h>
@@ -66,6 +67,9 @@ void policy_set_defaults(struct al_policy *p)
 		.net_connect_timeout_ms = 10 * 1000,
 		.net_idle_timeout_ms = 300 * 1000,
 		.net_request_timeout_ms = 10 * 1000,
+		.audit_max_size = 100ull << 20,
+		.audit_keep = 5,
+		.breaker = { .window_ms = 10 * 60 * 1000, .cooldown_ms = 30 * 60 * 1000 },
 		.cpu_millis = 1000,
 		.memory_bytes = 512ull << 20,
 		.pids = 128,
@@ -109,6 +113,14 @@ void policy_clear(struct al_policy *p)
 		free(p->rate_limits[i].host);
 	free(p->rate_limits);
 	free(p->hostname);
+	free(p->audit_log);
+	free(p->audit_agent);
+	free(p->audit_state_dir);
+	for (size_t i = 0; i < p->n_alerts; i++) {
+		free(p->alerts[i].exec);
+		free(p->alerts[i].webhook);
+	}
+	free(p->alerts);
 	memset(p, 0, sizeof *p);
 }
 
@@ -129,6 +141,28 @@ int policy_copy(struct al_policy *dst, const struct al_policy *src)
 	dst->egress_allow = dst->egress_deny = dst->net_hosts = (struct al_strlist){ 0 };
 	dst->rate_limits = NULL;
 	dst->n_rate_limits = 0;
+	dst->audit_log = dst->audit_agent = dst->audit_state_dir = NULL;
+	dst->alerts = NULL;
+	dst->n_alerts = 0;
+	if (dup_or_null(&dst->audit_log, src->audit_log) < 0 ||
+	    dup_or_null(&dst->audit_agent, src->audit_agent) < 0 ||
+	    dup_or_null(&dst->audit_state_dir, src->audit_state_dir) < 0)
+		goto fail;
+	if (src->n_alerts) {
+		dst->alerts = calloc(src->n_alerts, sizeof *dst->alerts);
+		if (!dst->alerts)
+			goto fail;
+		for (; dst->n_alerts < src->n_alerts; dst->n_alerts++) {
+			const struct alert_rule *a = &src->alerts[dst->n_alerts];
+			struct alert_rule *d = &dst->alerts[dst->n_alerts];
+			*d = *a;
+			d->exec = d->webhook = NULL;
+			if (dup_or_null(&d->exec, a->exec) < 0 || dup_or_null(&d->webhook, a->webhook) < 0) {
+				dst->n_alerts++;
+				goto fail;
+			}
+		}
+	}
 	if (dup_or_null(&dst->root, src->root) < 0 || dup_or_null(&dst->workspace, src->workspace) < 0 ||
 	    dup_or_null(&dst->hostname, src->hostname) < 0 ||
 	    al_strlist_copy(&dst->deny, &src->deny) < 0 ||
@@ -321,6 +355,11 @@ static int loader_finish(struct loader *l, struct al_policy *p, al_error *err)
 			   "'none' contradicts the egress allowlist given; use mode: gateway");
 	else if (l->egress_given)
 		l->scratch.net_mode = AL_NET_GATEWAY;
+	l->scratch.breaker_on = l->scratch.breaker.max_violations || l->scratch.breaker.max_failures;
+	if (l->scratch.breaker_on && !l->scratch.audit_agent)
+		problem_at(l, 0, "audit.circuit_breaker", "needs audit.agent (the identity it counts for)");
+	if (l->egress_given && l->net_none_line)
+		; /* reported above */
 	else if (l->net_none_line)
 		/* "none" on top of an earlier allowlist (a second file, --net
 		 * none): no network, and an effective policy that says so whole */
@@ -442,20 +481,6 @@ static bool has_key(struct loader *l, const yaml_node_t *n, const char *key)
 			return true;
 	}
 	return false;
-}
-
-static bool is_empty(const yaml_node_t *n)
-{
-	switch (n->type) {
-	case YAML_SCALAR_NODE:
-		return scalar_kind(n) == S_NULL || scalar_kind(n) == S_FALSE || !n->data.scalar.length;
-	case YAML_SEQUENCE_NODE:
-		return n->data.sequence.items.top == n->data.sequence.items.start;
-	case YAML_MAPPING_NODE:
-		return n->data.mapping.pairs.top == n->data.mapping.pairs.start;
-	default:
-		return true;
-	}
 }
 
 /* ---- the schema walker ---------------------------------------------------- */
@@ -821,12 +846,6 @@ static void set_off_only(struct loader *l, yaml_node_t *n, const char *path, con
 	bool on;
 	if (need_bool(l, n, path, &on) && on)
 		problem(l, n, path, "not supported yet (%s); set it to false", f->what);
-}
-
-static void set_unset_only(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
-{
-	if (!is_empty(n))
-		problem(l, n, path, "not supported yet (%s); remove it", f->what);
 }
 
 static void set_version(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
@@ -1456,6 +1475,155 @@ static void add_mount(struct loader *l, yaml_node_t *n, const char *path, const 
 	l->mount = (struct mount_draft){ .writable = -1 };
 }
 
+/* ---- audit ---------------------------------------------------------------- */
+
+/* A host path (relative to the policy file) stored at f->off. */
+static void set_path(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	char **slot = (char **)((char *)l->p + f->off);
+	if (n->type == YAML_SCALAR_NODE && (scalar_kind(n) == S_NULL || !n->data.scalar.length)) {
+		free(*slot); /* empty: none */
+		*slot = NULL;
+		return;
+	}
+	const char *s = need_text(l, n, path, "a path");
+	char *v;
+	if (!s || !(v = host_path(l, n, path, s)))
+		return;
+	if (!claim(l, n, path, NULL)) {
+		free(v);
+		return;
+	}
+	free(*slot);
+	*slot = v;
+}
+
+/* It names a file (the breaker's state) and shows in every event. */
+static void set_agent(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	if (n->type == YAML_SCALAR_NODE && (scalar_kind(n) == S_NULL || !n->data.scalar.length)) {
+		free(l->p->audit_agent);
+		l->p->audit_agent = NULL;
+		return;
+	}
+	const char *s = need_text(l, n, path, "an agent name");
+	size_t len;
+	char *v;
+	if (!s)
+		return;
+	len = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+	if (!len || s[len] || len > 64 || s[0] == '.') {
+		problem(l, n, path, "invalid agent name '%s' (1-64 letters, digits, '.', '_', '-'; not starting with '.')",
+			SHOWN(s));
+		return;
+	}
+	if (!claim(l, n, path, NULL))
+		return;
+	if (!(v = strdup(s))) {
+		out_of_memory(l, n, path);
+		return;
+	}
+	free(l->p->audit_agent);
+	l->p->audit_agent = v;
+}
+
+static void store_write_error(struct loader *l, int v) { l->p->audit_continue = v; }
+
+static void set_audit_syslog(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	bool on;
+	if (need_bool(l, n, path, &on) && claim(l, n, path, NULL))
+		l->p->audit_syslog = on;
+}
+
+static const struct choice alert_on_choices[] = {
+	{ "violation", ALERT_VIOLATION, NULL }, { "failure", ALERT_FAILURE, NULL },
+	{ "egress_denied", ALERT_EGRESS_DENIED, NULL }, { "resource_peak", ALERT_RESOURCE_PEAK, NULL },
+	{ "breaker", ALERT_BREAKER, NULL }, { "any", ALERT_ANY, NULL }, { NULL, 0, NULL },
+};
+
+/* "80%" or "80": 1..100 */
+static bool parse_percent(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+	if (end == s || (*end && strcmp(end, "%") != 0) || v < 1 || v > 100 || s[0] == '-' || s[0] == '+')
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static void add_alert(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	static const char *const keys[] = { "on", "exec", "webhook", "memory_over", "pids_over", NULL };
+	static const struct field on_field = { .key = "on", .choices = alert_on_choices,
+					       .help = "violation, failure, egress_denied, resource_peak, breaker or any" };
+	struct alert_rule r = { 0 };
+	unsigned before = l->n_problems;
+	char child[PATH_BUF];
+	const char *s, *why;
+	int on = 0;
+	if (n->type != YAML_MAPPING_NODE) {
+		problem(l, n, path, "expected a mapping {on, exec or webhook}, got %s", GOT(n));
+		return;
+	}
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node_at(l, pr->key);
+		const char *key = need_text(l, k, path, "a key name");
+		if (!key)
+			continue;
+		join_path(child, path, key);
+		if (!word_in(key, keys))
+			problem(l, k, child, "unknown key; expected one of: on, exec, webhook, memory_over, pids_over");
+	}
+	yaml_node_t *v_on = map_value(l, n, "on"), *v_exec = map_value(l, n, "exec"),
+		    *v_hook = map_value(l, n, "webhook"), *v_mem = map_value(l, n, "memory_over"),
+		    *v_pids = map_value(l, n, "pids_over");
+	join_path(child, path, "on");
+	if (!v_on)
+		problem(l, n, path, "missing 'on'");
+	else
+		match_choice(l, v_on, child, &on_field, &on);
+	if (!v_exec == !v_hook)
+		problem(l, n, path, "needs exactly one of exec or webhook");
+	join_path(child, path, "exec");
+	if (v_exec && (s = need_text(l, v_exec, child, "a command")) && !(r.exec = strdup(s)))
+		out_of_memory(l, n, path);
+	join_path(child, path, "webhook");
+	if (v_hook && (s = need_text(l, v_hook, child, "an http:// URL"))) {
+		char host[256], upath[1024];
+		uint16_t port;
+		if (alert_parse_url(s, host, &port, upath, &why) < 0)
+			problem(l, v_hook, child, "%s: '%s'", why, SHOWN(s));
+		else if (!(r.webhook = strdup(s)))
+			out_of_memory(l, n, path);
+	}
+	join_path(child, path, "memory_over");
+	if (v_mem && (s = need_text(l, v_mem, child, "a percentage such as 80%")) &&
+	    !parse_percent(s, &r.memory_over_pct))
+		problem(l, v_mem, child, "'%s': expected a percentage from 1%% to 100%%", SHOWN(s));
+	join_path(child, path, "pids_over");
+	if (v_pids && (s = need_text(l, v_pids, child, "a percentage such as 90%")) &&
+	    !parse_percent(s, &r.pids_over_pct))
+		problem(l, v_pids, child, "'%s': expected a percentage from 1%% to 100%%", SHOWN(s));
+	r.on = (enum alert_on)on;
+	if ((v_mem || v_pids) && l->n_problems == before && r.on != ALERT_RESOURCE_PEAK)
+		problem(l, n, path, "memory_over and pids_over belong to on: resource_peak");
+	if (r.on == ALERT_RESOURCE_PEAK && !v_mem && !v_pids && l->n_problems == before)
+		problem(l, n, path, "on: resource_peak needs memory_over or pids_over");
+	struct alert_rule *all = l->n_problems == before ?
+		realloc(l->p->alerts, (l->p->n_alerts + 1) * sizeof *all) : NULL;
+	if (!all) {
+		if (l->n_problems == before)
+			out_of_memory(l, n, path);
+		free(r.exec);
+		free(r.webhook);
+		return;
+	}
+	l->p->alerts = all;
+	all[l->p->n_alerts++] = r;
+}
+
 /* ---- the schema ----------------------------------------------------------- */
 
 #define SECTION(k, t) { .key = (k), .parse = parse_section, .sub = (t) }
@@ -1599,11 +1767,28 @@ static const struct field output_fields[] = {
 	END,
 };
 
+static const struct choice write_error_choices[] = {
+	{ "refuse", 0, NULL }, { "continue", 1, NULL }, { NULL, 0, NULL },
+};
+
+static const struct field breaker_fields[] = {
+	NUMBER("max_violations", K_COUNT, breaker.max_violations, 0, 1000000000),
+	NUMBER("max_failures", K_COUNT, breaker.max_failures, 0, 1000000000),
+	NUMBER("window", K_DURATION, breaker.window_ms, 1000, 30 * DAY_MS),
+	NUMBER("cooldown", K_DURATION, breaker.cooldown_ms, 1000, 365 * DAY_MS),
+	END,
+};
+
 static const struct field audit_fields[] = {
-	{ .key = "log", .parse = set_unset_only, .what = "audit" },
-	{ .key = "agent", .parse = set_unset_only, .what = "audit" },
-	{ .key = "alerts", .parse = set_unset_only, .what = "audit" },
-	{ .key = "circuit_breaker", .parse = set_unset_only, .what = "audit" },
+	{ .key = "log", .parse = set_path, .off = OFF(audit_log) },
+	LEAF("agent", set_agent),
+	NUMBER("max_size", K_SIZE, audit_max_size, 0, UINT64_MAX),
+	NUMBER("keep", K_COUNT, audit_keep, 1, 100),
+	CHOICE("on_write_error", write_error_choices, store_write_error, "refuse or continue"),
+	LEAF("syslog", set_audit_syslog),
+	{ .key = "state_dir", .parse = set_path, .off = OFF(audit_state_dir) },
+	LIST("alerts", add_alert, 32),
+	SECTION("circuit_breaker", breaker_fields),
 	END,
 };
 

@@ -27,6 +27,7 @@ struct proto_msg {
 	uint32_t type;
 	int32_t a, b, c;
 	uint64_t utime_us, stime_us, maxrss_kb; /* MSG_EXITED: rusage of everything reaped */
+	uint64_t inblock, oublock;		/* ... block I/O, 512-byte units */
 	char text[768];
 };
 

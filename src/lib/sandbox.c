@@ -9,6 +9,7 @@
  * complete sandbox (fail closed).
  */
 #include "sandbox.h"
+#include "audit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -340,6 +341,10 @@ AL_API int al_sandbox_create(const al_policy *p, al_sandbox **out, al_error *err
 		free(sb);
 		return al_err(err, ENOMEM, "out of memory");
 	}
+	/* First: a breaker that is open, or a log that cannot be opened,
+	 * refuses the run before anything is built. */
+	if (audit_trail_open(&sb->pol, &sb->audit, err) < 0)
+		goto fail;
 	userns_plan(&sb->idm);
 	sb->landlock_abi = landlock_abi();
 	sb->intr_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -377,6 +382,8 @@ AL_API int al_sandbox_create(const al_policy *p, al_sandbox **out, al_error *err
 	*out = sb;
 	return 0;
 fail:
+	if (sb->audit) /* no run_start was written: this run_end stands alone */
+		audit_setup_failed(sb->audit, &sb->pol, err);
 	al_error_wrap(err, "creating sandbox");
 	al_sandbox_destroy(sb);
 	return -1;
@@ -403,6 +410,7 @@ AL_API void al_sandbox_destroy(al_sandbox *sb)
 	if (sb->pidfd >= 0)
 		close(sb->pidfd);
 	gwproc_stop(sb);
+	audit_trail_close(sb->audit);
 	cgroup_join_close(&sb->join);
 	cgroup_destroy(sb->cg);
 	if (sb->listener >= 0)

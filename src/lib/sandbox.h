@@ -4,6 +4,7 @@
 #define AIRLOCK_SANDBOX_H
 
 #include "internal.h"
+#include "egress.h"
 #include "proto.h"
 
 #include <signal.h>
@@ -15,6 +16,8 @@ struct gw_proc {
 	int pidfd, ctl, events;
 	uint64_t from, to; /* the last exec's events in the events memfd */
 	bool died;
+	struct gw_counters counters; /* the last exec's, from the sync answer */
+	char *run_id;	/* a page shared with the gateway: the current run id */
 };
 
 struct al_sandbox {
@@ -37,7 +40,10 @@ struct al_sandbox {
 	volatile sig_atomic_t intr_signo;
 	struct denials den;
 	struct gw_proc gw;
+	struct audit *audit; /* NULL = no audit trail, no breaker */
+	char run_id[17];     /* the current (or last) exec's */
 	uint64_t rusage_utime_us, rusage_stime_us; /* of earlier execs, to report deltas */
+	uint64_t rusage_inblock, rusage_oublock;
 };
 
 /* The child side: runs as the sandbox's PID 1. Never returns. */
@@ -49,6 +55,8 @@ void gwproc_sync(struct al_sandbox *sb);  /* an exec ended: its events are compl
 void gwproc_stop(struct al_sandbox *sb);
 void gwproc_summary(const struct al_sandbox *sb, al_result *res);
 int gwproc_write_events(const struct al_sandbox *sb, FILE *out);
+/* The last exec's events, one JSON object a line (malloc'd), or NULL. */
+char *gwproc_events(const struct al_sandbox *sb);
 
 uint64_t al_now_us(void);
 /* SIGKILL the sandbox's init, and with it the whole pid namespace. */
