@@ -13,7 +13,7 @@ TEST_USER  ?= airlock-test
 # the tests and benchmarks drive (bubblewrap and tinyproxy are the benchmarks'
 # peers; wrk drives the gateway one).
 DEB_PACKAGES = gcc clang pkg-config meson ninja-build libseccomp-dev libyaml-dev \
-               libssl-dev python3 perl iproute2 util-linux procps bubblewrap \
+               libssl-dev nettle-dev python3 perl iproute2 util-linux procps bubblewrap \
                hyperfine libclang-rt-14-dev tinyproxy wrk
 
 .PHONY: all deps build demo test test-root test-user bench fuzz clean
