@@ -878,8 +878,41 @@ static void test_rate_requests(void)
 	egress_rules_free(&r);
 }
 
+/* Findings of the gateway's security review, kept fixed. */
+static void test_review_fixes(void)
+{
+	static const char *const allow_all[] = { "*:*", NULL };
+	static const char *const deny_ip[] = { "8.8.8.8:*", NULL };
+	static const char *const deny_name[] = { "pastebin.com:443", NULL };
+	struct egress_rules r;
+	/* IPv4-mapped and NAT64 spellings of a denied IPv4 address */
+	if (build(&r, allow_all, deny_ip, NULL, NULL, 0)) {
+		expect(&r, "::ffff:8.8.8.8", 443, false, 403, "8.8.8.8:*");
+		expect(&r, "::ffff:808:808", 443, false, 403, "8.8.8.8:*");
+		expect(&r, "64:ff9b::8.8.8.8", 443, false, 403, "8.8.8.8:*");
+		expect(&r, "8.8.4.4", 443, true, 200, "*:*");
+		struct sockaddr_storage ss;
+		CHECK(egress_parse_ip("::ffff:8.8.8.8", &ss) &&
+		      egress_addr_denied(&r, (struct sockaddr *)&ss, 443) != NULL,
+		      "a resolved ::ffff:8.8.8.8 meets the IPv4 deny entry");
+		egress_rules_free(&r);
+	}
+	/* with names on the denylist, "*" no longer lets IP literals through */
+	if (build(&r, allow_all, deny_name, NULL, NULL, 0)) {
+		expect(&r, "203.0.113.9", 443, false, 403, "denylist names");
+		expect(&r, "example.com", 443, true, 200, "*:*");
+		expect(&r, "pastebin.com", 443, false, 403, "pastebin.com:443");
+		egress_rules_free(&r);
+	}
+	/* the old inet_aton spellings are no host names */
+	static const char *const odd[] = { "0x7f000001", "0x7f.0x0.0x0.0x1", "0177.0.0.1", "127.1", "2130706433", NULL };
+	for (size_t i = 0; odd[i]; i++)
+		CHECK(!egress_host_valid(odd[i]), "'%s' is not a valid host", odd[i]);
+}
+
 int main(void)
 {
+	test_review_fixes();
 	test_parse_names();
 	test_parse_ports();
 	test_parse_addresses();
