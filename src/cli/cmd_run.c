@@ -166,6 +166,9 @@ static int run_command(al_policy *p, char **cmd, const char *cwd, const char *re
 			fprintf(stderr, "airlock: timed out; the command was stopped\n");
 		else if (res.reason == AL_EXIT_OOM)
 			fprintf(stderr, "airlock: memory limit reached; the command was killed\n");
+		if (res.audit_errors)
+			fprintf(stderr, "airlock: warning: %u audit event%s of this run could not be written\n",
+				res.audit_errors, res.audit_errors == 1 ? "" : "s");
 		if (res.net_gateway_died)
 			fprintf(stderr, "airlock: warning: the egress gateway died during the run; "
 					"the sandbox had no network from then on\n");

@@ -6,8 +6,10 @@
  * the run that raised the event, and nothing the target does may crash it.
  * So the caller only forks: the first child forks the deliverer and exits at
  * once, the caller reaps that first child, and the deliverer is re-parented
- * (to init or a subreaper) and never waited for. Its failures go to the
- * stderr it inherited, the one channel it has.
+ * (to init or a subreaper) and never waited for. Its failures go to
+ * syslog: it keeps nothing of the caller's, not even stderr (a caller
+ * reading airlock's stderr through a pipe would otherwise wait for the
+ * alert to finish).
  *
  * What can be prepared is prepared before the fork (the URL parsed, the
  * request built), so the children of a threaded caller do little besides
@@ -20,6 +22,8 @@
  */
 #include "alert.h"
 #include "egress.h"
+
+#include <syslog.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -227,8 +231,8 @@ static void report_failure(bool command, const char *target, const char *why)
 		len = (int)sizeof line - 1;
 		line[len - 1] = '\n';
 	}
-	if (write(2, line, (size_t)len) < 0)
-		return;
+	line[len - 1] = '\0';
+	syslog(LOG_WARNING | LOG_USER, "%s", line + sizeof "airlock: " - 1);
 }
 
 /* Wait for pid until deadline: 0 with *status when it ended, -1 when the
@@ -473,7 +477,7 @@ static void detach(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setsid();
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
 		_exit(125);
 	if (syscall(SYS_close_range, 3, ~0U, 0) < 0) {
 		long max = sysconf(_SC_OPEN_MAX);

@@ -15,6 +15,7 @@
 #include "alert.h"
 #include "audit.h"
 #include "breaker.h"
+#include "scan.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -104,6 +105,42 @@ static bool fires(const struct alert_rule *r, const char *event, const struct al
 	return false;
 }
 
+static void gate_append(void *arg, const char *p, size_t n)
+{
+	fwrite(p, 1, n, (FILE *)arg);
+}
+
+/* With output.secret_scanning, events pass the output gate too: a command
+ * line or a host name may carry a secret. Markers hold no quote or
+ * backslash, so the line stays valid JSON. */
+static char *gated(const struct al_policy *p, char *line, size_t *len)
+{
+	if (!p->out_secret_scanning)
+		return line;
+	struct scan_cfg cfg;
+	scan_cfg_defaults(&cfg);
+	cfg.instructions = false;
+	cfg.entropy_bits = p->out_entropy_bits;
+	struct scanner *s = scan_new(&cfg);
+	char *out = NULL;
+	size_t olen = 0;
+	FILE *m = s ? open_memstream(&out, &olen) : NULL;
+	if (!m) {
+		scan_free(s);
+		return line; /* no memory: the line as it is beats no line */
+	}
+	scan_feed(s, line, *len, gate_append, m);
+	scan_finish(s, gate_append, m);
+	scan_free(s);
+	if (fclose(m) != 0 || !out) {
+		free(out);
+		return line;
+	}
+	free(line);
+	*len = olen;
+	return out;
+}
+
 /* One event: the common fields, then `fields` (JSON members without the
  * braces, "" for none). One write; -1 (and counted) if it did not land. */
 static int emit(struct audit *a, const char *event, const char *fields, const struct alert_facts *f)
@@ -125,6 +162,7 @@ static int emit(struct audit *a, const char *event, const char *fields, const st
 		a->errors++;
 		return -1;
 	}
+	line = gated(a->pol, line, &len);
 	int r = 0;
 	if (a->fd >= 0) {
 		ssize_t n;
@@ -138,7 +176,10 @@ static int emit(struct audit *a, const char *event, const char *fields, const st
 	}
 	if (a->pol->audit_syslog)
 		syslog(LOG_INFO | LOG_USER, "%.*s", (int)(len ? len - 1 : 0), line);
-	for (size_t i = 0; f && i < a->pol->n_alerts; i++)
+	static const struct alert_facts other = { .kind = F_OTHER };
+	if (!f)
+		f = &other; /* `any` rules see every event */
+	for (size_t i = 0; i < a->pol->n_alerts; i++)
 		if (fires(&a->pol->alerts[i], event, f)) {
 			line[len - 1] = '\0';
 			alert_deliver(&a->pol->alerts[i], line);
@@ -278,6 +319,9 @@ int audit_trail_open(const struct al_policy *p, struct audit **out, al_error *er
 			if (open_ > 0) {
 				char until[40], win[24];
 				breaker_event(a, "refused", &v);
+				emit(a, "run_end",
+				     "\"exit_reason\":\"breaker_open\",\"exit_code\":125,\"exit_status\":0,"
+				     "\"term_signal\":0,\"violations\":0,\"failed\":true", NULL);
 				rfc3339(v.until_ms, until);
 				fmt_window(p->breaker.window_ms, win, sizeof win);
 				al_err(err, 0,
@@ -538,18 +582,27 @@ static void egress_alerts(struct audit *a, const struct al_sandbox *sb)
 {
 	bool wanted = false;
 	for (size_t i = 0; i < a->pol->n_alerts; i++)
-		wanted |= a->pol->alerts[i].on == ALERT_EGRESS_DENIED;
+		wanted |= a->pol->alerts[i].on == ALERT_EGRESS_DENIED || a->pol->alerts[i].on == ALERT_ANY;
 	char *text = wanted ? gwproc_events(sb) : NULL;
 	unsigned sent = 0;
 	for (char *line = text, *nl; line && *line && sent < EGRESS_ALERTS_MAX; line = nl + 1) {
 		if (!(nl = strchr(line, '\n')))
 			break;
 		*nl = '\0';
-		if (!strstr(line, "\"verdict\":\"deny\""))
+		/* the report's line {"type":"egress","time":"T",REST as the audit
+		 * event {"v":1,"time":"T","run":..,"agent":..,"event":"egress",REST */
+		const char *t = strstr(line, "\"time\":\"");
+		const char *rest = t ? strchr(t + 8, '"') : NULL;
+		char *ev = NULL;
+		if (!rest || rest[1] != ',' ||
+		    asprintf(&ev, "{\"v\":1,%.*s,\"run\":\"%s\",\"agent\":\"%s\",\"event\":\"egress\"%s",
+			     (int)(rest + 1 - t), t, a->run_id, a->agent, rest + 1) < 0)
 			continue;
+		bool denied = strstr(line, "\"verdict\":\"deny\"") != NULL;
 		for (size_t i = 0; i < a->pol->n_alerts; i++)
-			if (a->pol->alerts[i].on == ALERT_EGRESS_DENIED)
-				alert_deliver(&a->pol->alerts[i], line);
+			if ((denied && a->pol->alerts[i].on == ALERT_EGRESS_DENIED) || a->pol->alerts[i].on == ALERT_ANY)
+				alert_deliver(&a->pol->alerts[i], ev);
+		free(ev);
 		sent++;
 	}
 	free(text);
@@ -592,15 +645,9 @@ void audit_exec_end(struct audit *a, const struct al_sandbox *sb, al_result *res
 			 (double)res->wall_us / 1000.0, (unsigned long long)res->output_bytes,
 			 (unsigned long long)res->read_bytes, (unsigned long long)res->write_bytes);
 		emit(a, "resource_peak", buf, &peak);
-		struct alert_facts end = { .kind = F_RUN_END, .violations = violations, .failed = failed };
-		snprintf(buf, sizeof buf,
-			 "\"exit_reason\":\"%s\",\"exit_code\":%d,\"exit_status\":%d,\"term_signal\":%d,"
-			 "\"violations\":%llu,\"failed\":%s",
-			 al_exit_reason_name(res->reason), res->exit_code, res->exit_status, res->term_signal,
-			 (unsigned long long)violations, failed ? "true" : "false");
-		emit(a, "run_end", buf, &end);
 	}
 	egress_alerts(a, sb);
+	/* the breaker before run_end: run_end is always the run's last event */
 	if (p->breaker_on && a->state_dir) {
 		struct breaker_view v = { 0 };
 		bool tripped = false;
@@ -612,8 +659,16 @@ void audit_exec_end(struct audit *a, const struct al_sandbox *sb, al_result *res
 		else if (tripped)
 			breaker_event(a, "tripped", &v);
 	}
+	if (p->audit_log) {
+		struct alert_facts end = { .kind = F_RUN_END, .violations = violations, .failed = failed };
+		snprintf(buf, sizeof buf,
+			 "\"exit_reason\":\"%s\",\"exit_code\":%d,\"exit_status\":%d,\"term_signal\":%d,"
+			 "\"violations\":%llu,\"failed\":%s",
+			 al_exit_reason_name(res->reason), res->exit_code, res->exit_status, res->term_signal,
+			 (unsigned long long)violations, failed ? "true" : "false");
+		emit(a, "run_end", buf, &end);
+	}
 	if (a->fd >= 0 && fsync(a->fd) < 0 && errno != EINVAL)
 		a->errors++;
 	res->audit_errors = a->errors;
-	(void)sb;
 }

@@ -312,6 +312,10 @@ static bool parse_int(const yaml_node_t *n, bool is_signed, int64_t *s, uint64_t
 		*s = strtoll(v, &end, 10);
 	else
 		*u = strtoull(v, &end, 10);
+	/* durations are written with a fraction ("45.491"): keep the whole part */
+	if (!is_signed && errno == 0 && end != v && *end == '.' && end[1] &&
+	    strspn(end + 1, "0123456789") == strlen(end + 1))
+		return true;
 	return errno == 0 && end != v && *end == '\0';
 }
 
