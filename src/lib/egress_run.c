@@ -190,10 +190,33 @@ static char *events_text(const struct gw_proc *gp)
 	return buf;
 }
 
-/* The gateway's own counts: they hold even where events were dropped. */
+static uint64_t field_u64(const char *line, const char *key)
+{
+	const char *p = strstr(line, key);
+	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
+}
+
+/* The gateway's own counts: they hold even where events were dropped.
+ * A gateway that died sent none: then what it wrote is all there is. */
 void gwproc_summary(const struct al_sandbox *sb, al_result *res)
 {
 	res->net_gateway_died = sb->gw.died;
+	if (sb->gw.died) {
+		char *text = events_text(&sb->gw);
+		for (char *line = text, *nl; line && *line; line = nl + 1) {
+			if (!(nl = strchr(line, '\n')))
+				break;
+			*nl = '\0';
+			if (strstr(line, "\"verdict\":\"allow\""))
+				res->net_allowed++;
+			else
+				res->net_denied++;
+			res->net_bytes_up += field_u64(line, "\"bytes_up\":");
+			res->net_bytes_down += field_u64(line, "\"bytes_down\":");
+		}
+		free(text);
+		return;
+	}
 	res->net_allowed = sb->gw.counters.allowed;
 	res->net_denied = sb->gw.counters.denied;
 	res->net_bytes_up = sb->gw.counters.bytes_up;

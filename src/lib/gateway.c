@@ -673,6 +673,12 @@ static void *resolver_main(void *arg)
 
 		struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
 		j->rc = atomic_load(&j->cancelled) ? EAI_AGAIN : getaddrinfo(j->host, NULL, &hints, &res);
+		/* /etc/hosts matches names as written ("localhost", not
+		 * "localhost."): a name unknown as absolute gets one more try */
+		if ((j->rc == EAI_NONAME || j->rc == EAI_NODATA) && !atomic_load(&j->cancelled)) {
+			j->host[strlen(j->host) - 1] = '\0';
+			j->rc = getaddrinfo(j->host, NULL, &hints, &res);
+		}
 		for (struct addrinfo *a = res; a && j->n < MAX_ADDRS; a = a->ai_next)
 			if (a->ai_addrlen <= sizeof j->addrs[0] &&
 			    (a->ai_family == AF_INET || a->ai_family == AF_INET6))
