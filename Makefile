@@ -52,6 +52,8 @@ test: deps $(TESTBUILD)/build.ninja
 bench: build
 	bench/startup $(BUILD)/airlock
 	bench/gateway $(BUILD)/airlock
+	bench/scan $(BUILD)
+	bench/audit $(BUILD)/airlock
 
 fuzz:
 	@[ -d build-fuzz ] || CC=clang $(MESON) setup build-fuzz -Dfuzz=true

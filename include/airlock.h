@@ -124,6 +124,13 @@ typedef struct al_result {
 	bool net_gateway_died;		/* the sandbox lost its network during the run */
 	uint64_t read_bytes, write_bytes; /* block I/O of the command's processes */
 	unsigned audit_errors;		/* audit writes that failed during the run */
+	/* output gate (output.secret_scanning / strip_html / flag_instructions) */
+	bool output_gated;
+	uint64_t output_redactions;	/* secrets replaced by a marker */
+	char output_redacted[256];	/* per detector: "aws_access_key:1,jwt:2" */
+	uint64_t output_flags;		/* instruction-like passages flagged for review */
+	char output_flag_samples[4][96];
+	size_t n_output_flag_samples;
 } al_result;
 
 /* Run one command in the sandbox and wait for it and every process it left

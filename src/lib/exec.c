@@ -9,6 +9,7 @@
  */
 #include "sandbox.h"
 #include "audit.h"
+#include "scan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -141,8 +142,47 @@ struct relay {
 	int src;		/* read end of the command's pipe, -1 when closed */
 	int dst;		/* caller's fd, -1 = discard */
 	char buf[65536];
-	size_t off, len;	/* pending bytes buf[off..len) */
+	size_t off, len;	/* pending bytes data[off..len) */
+	struct scanner *gate;	/* the output gate, or NULL: bytes pass as read */
+	char *gout;		/* with a gate: what it let through (the data) */
+	size_t gcap;
 };
+
+static char *relay_data(struct relay *r) { return r->gate ? r->gout : r->buf; }
+
+/* The gate's output for this stream, appended to what is pending. */
+static void gate_emit(void *arg, const char *p, size_t n)
+{
+	struct relay *r = arg;
+	if (r->len + n > r->gcap) {
+		size_t cap = 2 * (r->len + n);
+		char *g = realloc(r->gout, cap);
+		if (!g)
+			return; /* fail closed: dropped, not passed ungated */
+		r->gout = g;
+		r->gcap = cap;
+	}
+	memcpy(r->gout + r->len, p, n);
+	r->len += n;
+}
+
+/* Bytes of airlock's own (a truncation marker): after the gate. */
+static void relay_append(struct relay *r, const char *p, size_t n)
+{
+	if (r->gate)
+		gate_emit(r, p, n);
+	else if (r->len + n <= sizeof r->buf) {
+		memcpy(r->buf + r->len, p, n);
+		r->len += n;
+	}
+}
+
+/* End of a stream: the gate lets go of what it held back. */
+static void relay_finish(struct relay *r)
+{
+	if (r->gate && r->dst >= 0)
+		scan_finish(r->gate, gate_emit, r);
+}
 
 struct exec_loop {
 	struct al_sandbox *sb;
@@ -247,12 +287,11 @@ static void cap_output(struct exec_loop *L)
 		if (L->out[i].src >= 0) {
 			close(L->out[i].src);
 			L->out[i].src = -1;
+			relay_finish(&L->out[i]);
 		}
 	struct relay *r = &L->out[1];
-	if (r->dst >= 0 && r->len + sizeof marker - 1 <= sizeof r->buf) {
-		memcpy(r->buf + r->len, marker, sizeof marker - 1);
-		r->len += sizeof marker - 1;
-	}
+	if (r->dst >= 0)
+		relay_append(r, marker, sizeof marker - 1);
 	if (L->kill_phase == 0 && !L->exited)
 		escalate(L); /* TERM now, KILL after the grace */
 }
@@ -265,6 +304,7 @@ static void on_output(struct exec_loop *L, struct relay *r)
 	if (n <= 0) {
 		close(r->src);
 		r->src = -1;
+		relay_finish(r);
 		return;
 	}
 	uint64_t limit = L->sb->pol.output_limit;
@@ -273,7 +313,11 @@ static void on_output(struct exec_loop *L, struct relay *r)
 		take = (size_t)(limit - L->res->output_bytes);
 	L->res->output_bytes += take;
 	r->off = 0;
-	r->len = r->dst >= 0 ? take : 0;
+	r->len = 0;
+	if (r->dst >= 0 && r->gate)
+		scan_feed(r->gate, r->buf, take, gate_emit, r);
+	else if (r->dst >= 0)
+		r->len = take;
 	if (take < (size_t)n)
 		cap_output(L);
 }
@@ -301,7 +345,7 @@ static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
 static void on_writable(struct exec_loop *L, struct relay *r)
 {
 	size_t chunk = r->len - r->off < RELAY_CHUNK ? r->len - r->off : RELAY_CHUNK;
-	ssize_t n = write_nosigpipe(r->dst, r->buf + r->off, chunk);
+	ssize_t n = write_nosigpipe(r->dst, relay_data(r) + r->off, chunk);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) { /* the reader is gone: discard from now on */
@@ -433,6 +477,78 @@ static int run_loop(struct exec_loop *L)
 		}
 	}
 	return 0;
+}
+
+/* The run's own secrets, for the gate to catch verbatim and encoded: the
+ * values passed in under names that say what they are. */
+static bool secret_name(const char *kv)
+{
+	static const char *const words[] = { "KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL",
+					      "AUTH", NULL };
+	char name[256];
+	size_t n = strcspn(kv, "=");
+	if (n >= sizeof name)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		name[i] = (char)(kv[i] >= 'a' && kv[i] <= 'z' ? kv[i] - 32 : kv[i]);
+	name[n] = '\0';
+	for (size_t i = 0; words[i]; i++)
+		if (strstr(name, words[i]))
+			return true;
+	return false;
+}
+
+static int start_gates(struct exec_loop *L, const struct al_strlist *env, al_error *err)
+{
+	const struct al_policy *p = &L->sb->pol;
+	if (!p->out_secret_scanning && !p->out_strip_html && !p->out_flag_instructions)
+		return 0;
+	struct scan_cfg cfg;
+	const char *lits[64];
+	size_t n = 0;
+	scan_cfg_defaults(&cfg);
+	cfg.secrets = cfg.entropy = p->out_secret_scanning;
+	cfg.entropy_bits = p->out_entropy_bits;
+	cfg.instructions = p->out_flag_instructions;
+	cfg.strip_html = p->out_strip_html;
+	for (size_t i = 0; p->out_secret_scanning && i < env->n && n < 64; i++) {
+		const char *eq = strchr(env->v[i], '=');
+		if (eq && strlen(eq + 1) >= 8 && secret_name(env->v[i]))
+			lits[n++] = eq + 1;
+	}
+	cfg.literals = lits;
+	cfg.n_literals = n;
+	for (int i = 0; i < 2; i++)
+		if (!(L->out[i].gate = scan_new(&cfg)))
+			return al_err(err, ENOMEM, "output gate: out of memory");
+	L->res->output_gated = true;
+	return 0;
+}
+
+static void gate_results(struct exec_loop *L)
+{
+	al_result *res = L->res;
+	uint64_t per[SCAN_DETECTOR_COUNT] = { 0 };
+	for (int i = 0; i < 2; i++) {
+		if (!L->out[i].gate)
+			continue;
+		const struct scan_stats *st = scan_stats(L->out[i].gate);
+		for (int d = 0; d < SCAN_DETECTOR_COUNT; d++)
+			per[d] += st->redactions[d];
+		res->output_redactions += st->redactions_total;
+		res->output_flags += st->flags;
+		for (size_t k = 0; k < st->n_samples && res->n_output_flag_samples < 4; k++)
+			snprintf(res->output_flag_samples[res->n_output_flag_samples++], sizeof res->output_flag_samples[0],
+				 "%s", st->flag_sample[k]);
+	}
+	size_t used = 0;
+	for (int d = 0; d < SCAN_DETECTOR_COUNT; d++)
+		if (per[d] && used < sizeof res->output_redacted) {
+			int w = snprintf(res->output_redacted + used, sizeof res->output_redacted - used, "%s%s:%llu",
+					 used ? "," : "", scan_detector_name((enum scan_detector)d),
+					 (unsigned long long)per[d]);
+			used += w > 0 ? (size_t)w : 0;
+		}
 }
 
 static void finish_result(struct exec_loop *L, uint64_t t0)
@@ -586,6 +702,8 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 		al_err(err, ENOMEM, "out of memory");
 		goto out;
 	}
+	if (start_gates(&L, &env, err) < 0)
+		goto out;
 	fds[0] = make_payload(ex, &env, &argc, err);
 	if (fds[0] < 0)
 		goto out;
@@ -634,6 +752,7 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 		goto out;
 	}
 	finish_result(&L, t0);
+	gate_results(&L);
 	gwproc_sync(sb);
 	gwproc_summary(sb, res);
 	if (L.exec_errno) {
@@ -648,9 +767,12 @@ out:
 	for (int i = 0; i < 4; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		if (L.out[i].src >= 0)
 			close(L.out[i].src);
+		scan_free(L.out[i].gate);
+		free(L.out[i].gout);
+	}
 	if (L.timer >= 0)
 		close(L.timer);
 	if (L.memwatch >= 0)

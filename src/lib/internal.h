@@ -143,6 +143,12 @@ struct al_policy {
 	struct al_strlist syscalls_allow; /* removed from the default deny list */
 	char *hostname;
 
+	/* output gate (scan.c): what the sandbox prints passes it */
+	bool out_secret_scanning;  /* redact known formats, this run's secrets, high entropy */
+	bool out_strip_html;
+	bool out_flag_instructions;
+	double out_entropy_bits;   /* bits per char at or above which a token is a secret */
+
 	/* audit (audit.c, alert.c, breaker.c) */
 	char *audit_log;	   /* NULL = no audit trail */
 	char *audit_agent;	   /* NULL = "" */

@@ -67,6 +67,7 @@ void policy_set_defaults(struct al_policy *p)
 		.net_connect_timeout_ms = 10 * 1000,
 		.net_idle_timeout_ms = 300 * 1000,
 		.net_request_timeout_ms = 10 * 1000,
+		.out_entropy_bits = 4.5,
 		.audit_max_size = 100ull << 20,
 		.audit_keep = 5,
 		.breaker = { .window_ms = 10 * 60 * 1000, .cooldown_ms = 30 * 60 * 1000 },
@@ -1475,6 +1476,41 @@ static void add_mount(struct loader *l, yaml_node_t *n, const char *path, const 
 	l->mount = (struct mount_draft){ .writable = -1 };
 }
 
+/* ---- output gate ------------------------------------------------------------ */
+
+/* A boolean stored at f->off (an alias names its canonical key in f->canon). */
+static void set_flag(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	bool on;
+	if (need_bool(l, n, path, &on) && claim(l, n, path, f->canon))
+		*(bool *)((char *)l->p + f->off) = on;
+}
+
+/* credentials.secret_scanning (the articles' spelling): true turns the
+ * output gate's scanning on; false leaves output.secret_scanning to decide
+ * (both may be given: the stricter wins). */
+static void set_flag_on(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	bool on;
+	if (need_bool(l, n, path, &on) && on)
+		*(bool *)((char *)l->p + f->off) = true;
+}
+
+static void set_entropy(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	const char *s = need_text(l, n, path, "bits per character, such as 4.5");
+	char *end;
+	if (!s)
+		return;
+	double v = strtod(s, &end);
+	if (end == s || *end || !(v >= 1.0 && v <= 8.0)) {
+		problem(l, n, path, "'%s': expected bits per character from 1 to 8, such as 4.5", SHOWN(s));
+		return;
+	}
+	if (claim(l, n, path, NULL))
+		l->p->out_entropy_bits = v;
+}
+
 /* ---- audit ---------------------------------------------------------------- */
 
 /* A host path (relative to the policy file) stored at f->off. */
@@ -1754,15 +1790,16 @@ static const struct field process_fields[] = {
 
 static const struct field credentials_fields[] = {
 	CHOICE("mode", credential_choices, NULL, "none (alias off)"),
-	OFF_ONLY("secret_scanning", "output gate"),
+	{ .key = "secret_scanning", .parse = set_flag_on, .off = OFF(out_secret_scanning) },
 	REFUSED_LIST("secrets", NULL, "credentials"),
 	END,
 };
 
 static const struct field output_fields[] = {
-	OFF_ONLY("secret_scanning", "output gate"),
-	OFF_ONLY("strip_html", "output gate"),
-	OFF_ONLY("flag_instructions", "output gate"),
+	{ .key = "secret_scanning", .parse = set_flag, .off = OFF(out_secret_scanning) },
+	{ .key = "strip_html", .parse = set_flag, .off = OFF(out_strip_html) },
+	{ .key = "flag_instructions", .parse = set_flag, .off = OFF(out_flag_instructions) },
+	LEAF("entropy_threshold", set_entropy),
 	NUMBER("max_bytes", K_SIZE, output_limit, 1, UINT64_MAX, .canon = "resources.output_limit"),
 	END,
 };
@@ -2175,6 +2212,54 @@ static int write_network(FILE *out, const struct al_policy *p)
 	return r;
 }
 
+static void write_output(FILE *out, const struct al_policy *p)
+{
+	fprintf(out, "  \"output\": {\n    \"secret_scanning\": %s,\n    \"strip_html\": %s,\n"
+		"    \"flag_instructions\": %s,\n    \"entropy_threshold\": \"%g\"\n  },\n",
+		p->out_secret_scanning ? "true" : "false", p->out_strip_html ? "true" : "false",
+		p->out_flag_instructions ? "true" : "false", p->out_entropy_bits);
+}
+
+static const char *const alert_on_names[] = {
+	[ALERT_VIOLATION] = "violation", [ALERT_FAILURE] = "failure", [ALERT_EGRESS_DENIED] = "egress_denied",
+	[ALERT_RESOURCE_PEAK] = "resource_peak", [ALERT_BREAKER] = "breaker", [ALERT_ANY] = "any",
+};
+
+static void write_audit(FILE *out, const struct al_policy *p)
+{
+	char v[32];
+	fputs("  \"audit\": {\n    \"log\": ", out);
+	json_write_string(out, p->audit_log ? p->audit_log : "");
+	fputs(",\n    \"agent\": ", out);
+	json_write_string(out, p->audit_agent ? p->audit_agent : "");
+	fmt_size(v, sizeof v, p->audit_max_size);
+	fprintf(out, ",\n    \"max_size\": \"%s\",\n    \"keep\": %llu,\n    \"on_write_error\": \"%s\",\n"
+		"    \"syslog\": %s,\n    \"state_dir\": ", v, (unsigned long long)p->audit_keep,
+		p->audit_continue ? "continue" : "refuse", p->audit_syslog ? "true" : "false");
+	json_write_string(out, p->audit_state_dir ? p->audit_state_dir : "");
+	fputs(",\n    \"alerts\": [", out);
+	for (size_t i = 0; i < p->n_alerts; i++) {
+		const struct alert_rule *a = &p->alerts[i];
+		fprintf(out, "%s{\"on\": \"%s\"", i ? ", " : "", alert_on_names[a->on]);
+		if (a->exec) {
+			fputs(", \"exec\": ", out);
+			json_write_string(out, a->exec);
+		}
+		if (a->webhook) {
+			fputs(", \"webhook\": ", out);
+			json_write_string(out, a->webhook);
+		}
+		if (a->memory_over_pct)
+			fprintf(out, ", \"memory_over\": \"%u%%\"", a->memory_over_pct);
+		if (a->pids_over_pct)
+			fprintf(out, ", \"pids_over\": \"%u%%\"", a->pids_over_pct);
+		fputc('}', out);
+	}
+	fputs("],\n    \"circuit_breaker\": {\n", out);
+	write_numbers(out, p, breaker_fields, true);
+	fputs("    }\n  }\n", out);
+}
+
 /* The effective policy as a policy file: loading it gives the same policy,
  * and the same digest. Sets are sorted; mounts keep their order (it matters). */
 AL_API int al_policy_write_json(const al_policy *p, FILE *out)
@@ -2201,7 +2286,10 @@ AL_API int al_policy_write_json(const al_policy *p, FILE *out)
 	r |= write_set(out, "      ", "allow", &p->syscalls_allow, "");
 	fputs("    },\n    \"hostname\": ", out);
 	json_write_string(out, p->hostname ? p->hostname : DEFAULT_HOSTNAME);
-	fputs("\n  }\n}\n", out);
+	fputs("\n  },\n", out);
+	write_output(out, p);
+	write_audit(out, p);
+	fputs("}\n", out);
 	return r < 0 || ferror(out) ? -1 : 0;
 }
 

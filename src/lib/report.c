@@ -3,6 +3,7 @@
 #include "sandbox.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const char *state_name(enum al_layer_state s)
 {
@@ -38,6 +39,35 @@ static void write_layers(const struct al_sandbox *sb, FILE *out)
 			json_write_string(out, al_layer_name((enum al_layer)i));
 		}
 	fputc(']', out);
+}
+
+/* What the output gate changed in what the command printed. */
+static void write_gate(const al_result *res, FILE *out)
+{
+	if (!res->output_gated)
+		return;
+	fprintf(out, "\"output_gate\":{\"redactions_total\":%llu,\"redactions\":{",
+		(unsigned long long)res->output_redactions);
+	/* "name:n,name:n" -> {"name":n,...}: the names are the scanner's own */
+	char copy[sizeof res->output_redacted];
+	snprintf(copy, sizeof copy, "%s", res->output_redacted);
+	bool first = true;
+	for (char *save = NULL, *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(item, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		fputs(first ? "" : ",", out);
+		json_write_string(out, item);
+		fprintf(out, ":%s", colon + 1);
+		first = false;
+	}
+	fprintf(out, "},\"flags\":%llu,\"flag_samples\":[", (unsigned long long)res->output_flags);
+	for (size_t i = 0; i < res->n_output_flag_samples; i++) {
+		fputs(i ? "," : "", out);
+		json_write_string(out, res->output_flag_samples[i]);
+	}
+	fputs("]},", out);
 }
 
 /* What the egress gateway decided during this exec, one event a request. */
@@ -91,6 +121,9 @@ AL_API int al_sandbox_write_report(const al_sandbox *sb, const al_result *res, F
 	}
 	fputs("},", out);
 	write_network(sb, res, out);
+	write_gate(res, out);
+	if (sb->audit)
+		fprintf(out, "\"audit_errors\":%u,", res->audit_errors);
 	fprintf(out, "\"sandbox_host_uid\":%u,", (unsigned)sb->idm.host_uid);
 	write_layers(sb, out);
 	fputs("}\n", out);

@@ -252,15 +252,14 @@ static void test_error_classes(void)
 	EXPECT("seed-gvisor.yaml",
 	       "seed-gvisor.yaml:6: sandbox_config.isolation: 'gvisor' is not available; airlock provides: "
 	       "namespaces (aliases strict, restricted, container, sandbox)",
-	       "seed-gvisor.yaml:26: sandbox_config.credentials.mode: 'just_in_time' is not supported yet (credentials); use none",
-	       "seed-gvisor.yaml:27: sandbox_config.credentials.secret_scanning: not supported yet (output gate); set it to false");
+	       "seed-gvisor.yaml:26: sandbox_config.credentials.mode: 'just_in_time' is not supported yet (credentials); use none");
+
 	/* Lines 2-4 (an allowlist and a rate limit) and the audit log (line 11)
 	 * are accepted now; the rest is not. */
 	EXPECT("bad-unsupported.yaml",
 	       "bad-unsupported.yaml:5: network.dns: not supported yet (a DNS responder inside the sandbox; "
 	       "names resolve through the gateway); set it to false",
 	       "bad-unsupported.yaml:7: credentials.secrets: not supported yet (credentials); leave it empty",
-	       "bad-unsupported.yaml:9: output.secret_scanning: not supported yet (output gate); set it to false",
 	       "bad-unsupported.yaml:13: isolation: 'firecracker' is not available; airlock provides: "
 	       "namespaces (aliases strict, restricted, container, sandbox)");
 	/* All problems at once, in file order, one per line. */
