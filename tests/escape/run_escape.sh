@@ -481,7 +481,9 @@ snapshot() {
 		awk '{print "mount " $5}' /proc/self/mountinfo
 		local d
 		for d in /tmp /var/tmp /dev/shm /run "${XDG_RUNTIME_DIR:-/nonexistent}"; do
-			find "$d" -mindepth 1 -maxdepth 1 ! -name 'airlock-esc-*' -printf 'tmp %p\n' 2>/dev/null
+			# other tests' own temp dirs (unit and integration tests may
+			# run beside this one) are not airlock's leftovers
+			find "$d" -mindepth 1 -maxdepth 1 ! -name 'airlock-esc-*' ! -name 'airlock-test-*' ! -name 'airlock-it.*' -printf 'tmp %p\n' 2>/dev/null
 		done
 		grep -lsa "AIRLOCK_ESC_RUN=$$" /proc/[0-9]*/environ 2>/dev/null | sed 's/^/proc /'
 	} | sort -u
