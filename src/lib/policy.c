@@ -875,24 +875,30 @@ static bool valid_env_name(const char *s)
 	return n && !s[n] && n <= 255 && !(s[0] >= '0' && s[0] <= '9');
 }
 
-static void set_hostname(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+/* Claim the field and keep a copy of s in *slot. */
+static void store_text(struct loader *l, yaml_node_t *n, const char *path, char **slot, const char *s)
 {
-	const char *s = need_text(l, n, path, "a hostname");
 	char *v;
-	if (!s)
-		return;
-	if (!valid_label(s, strlen(s))) {
-		problem(l, n, path, "invalid hostname '%s' (1-63 letters, digits and inner '-')", SHOWN(s));
-		return;
-	}
 	if (!claim(l, n, path, NULL))
 		return;
 	if (!(v = strdup(s))) {
 		out_of_memory(l, n, path);
 		return;
 	}
-	free(l->p->hostname);
-	l->p->hostname = v;
+	free(*slot);
+	*slot = v;
+}
+
+static void set_hostname(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	const char *s = need_text(l, n, path, "a hostname");
+	if (!s)
+		return;
+	if (!valid_label(s, strlen(s))) {
+		problem(l, n, path, "invalid hostname '%s' (1-63 letters, digits and inner '-')", SHOWN(s));
+		return;
+	}
+	store_text(l, n, path, &l->p->hostname, s);
 }
 
 /* network.egress_allowlist / egress_denylist / network_policy.allow */
@@ -1544,7 +1550,6 @@ static void set_agent(struct loader *l, yaml_node_t *n, const char *path, const 
 	}
 	const char *s = need_text(l, n, path, "an agent name");
 	size_t len;
-	char *v;
 	if (!s)
 		return;
 	len = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
@@ -1553,14 +1558,7 @@ static void set_agent(struct loader *l, yaml_node_t *n, const char *path, const 
 			SHOWN(s));
 		return;
 	}
-	if (!claim(l, n, path, NULL))
-		return;
-	if (!(v = strdup(s))) {
-		out_of_memory(l, n, path);
-		return;
-	}
-	free(l->p->audit_agent);
-	l->p->audit_agent = v;
+	store_text(l, n, path, &l->p->audit_agent, s);
 }
 
 static void store_write_error(struct loader *l, int v) { l->p->audit_continue = v; }
