@@ -15,6 +15,7 @@
  * PATTERN_FILE the equivalent `grep -E -f` patterns, so that bench/scan can
  * time grep on the same bytes.
  */
+#include "internal.h"
 #include "scan.h"
 
 #include <stdio.h>
@@ -112,20 +113,6 @@ static size_t ordinary_line(char *o)
 	}
 }
 
-static size_t b64(const unsigned char *p, size_t n, char *out)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-		out[k++] = B64[v >> 18 & 63];
-		out[k++] = B64[v >> 12 & 63];
-		out[k++] = i + 1 < n ? B64[v >> 6 & 63] : '=';
-		out[k++] = i + 2 < n ? B64[v & 63] : '=';
-	}
-	out[k] = '\0';
-	return k;
-}
-
 /* A line with something to redact or flag. */
 static size_t secret_line(char *o)
 {
@@ -143,7 +130,7 @@ static size_t secret_line(char *o)
 	case 4: {
 		char raw[128];
 		int n = sprintf(raw, "{\"k\":\"%s\"}", lit);
-		b64((const unsigned char *)raw, (size_t)n, b);
+		base64_encode(raw, (size_t)n, b);
 		return (size_t)sprintf(o, "payload=%s\n", b);
 	}
 	case 5:
@@ -202,7 +189,7 @@ static void write_patterns(FILE *f)
 		for (size_t shift = 0; shift < 3; shift++) {
 			memset(tmp, 0, sizeof tmp);
 			memcpy(tmp + shift, l, n);
-			b64((const unsigned char *)tmp, shift + n + 3, enc);
+			base64_encode(tmp, shift + n + 3, enc);
 			/* the characters that depend on the literal's bytes only */
 			size_t from = (shift * 8 + 5) / 6, to = (shift + n) * 8 / 6;
 			for (size_t j = from; j < to; j++)

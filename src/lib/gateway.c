@@ -829,24 +829,6 @@ static void on_connect_ready(struct gw *g, struct conn *c)
 
 /* ---- client requests ---------------------------------------------------- */
 
-static void b64(const char *in, size_t n, char *out)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned char)in[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned char)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)in[i + 2];
-		out[o++] = tab[(v >> 18) & 63];
-		out[o++] = tab[(v >> 12) & 63];
-		out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < n ? tab[v & 63] : '=';
-	}
-	out[o] = '\0';
-}
-
 /* Constant time in the length of the expected value. */
 static bool same_secret(const char *got, size_t n, const char *want)
 {
@@ -1695,7 +1677,7 @@ static int gw_setup(struct gw *g, const struct gateway_config *cfg, al_error *er
 	if (egress_rules_build(cfg->pol, &g->rules, err) < 0)
 		return -1;
 	if (cfg->auth)
-		b64(cfg->auth, strlen(cfg->auth) > 500 ? 500 : strlen(cfg->auth), g->auth_b64);
+		base64_encode(cfg->auth, strlen(cfg->auth) > 500 ? 500 : strlen(cfg->auth), g->auth_b64);
 	/* a tunnel holds four fds besides its two sockets */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

@@ -182,6 +182,9 @@ int sha256_of(int (*produce)(const void *arg, FILE *out), const void *arg, char 
 /* ---- JSON writing (json.c) --------------------------------------------- */
 
 void json_write_string(FILE *out, const char *s); /* quoted, escaped */
+/* Standard base64 with padding of in[0..n) into out (4 * ceil(n / 3) + 1
+ * bytes, NUL-terminated); returns the length written. */
+size_t base64_encode(const void *in, size_t n, char *out);
 
 /* ---- layer status: what was applied and what the host could not give ---- */
 

@@ -1,5 +1,5 @@
-/* Minimal JSON string writer: the run report and the policy dump are emitted
- * field by field; only strings need care. Valid UTF-8 passes through as is;
+/* Text encodings. The JSON string writer: the run report and the policy
+ * dump are emitted field by field; only strings need care. Valid UTF-8 passes through as is;
  * control bytes and bytes that are not part of a valid UTF-8 sequence become
  * \u00XX escapes, so any input yields valid JSON and nothing is lost silently. */
 #include "internal.h"
@@ -46,4 +46,22 @@ void json_write_string(FILE *out, const char *s)
 		}
 	}
 	fputc('"', out);
+}
+
+/* Proxy credentials (Basic), test data for the output gate's encodings. */
+size_t base64_encode(const void *in, size_t n, char *out)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = in;
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
+			     (i + 2 < n ? p[i + 2] : 0);
+		out[o++] = tab[v >> 18 & 63];
+		out[o++] = tab[v >> 12 & 63];
+		out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? tab[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return o;
 }

@@ -23,8 +23,25 @@ static void expect(const char *in, const char *want, const char *what)
 	free(got);
 }
 
+/* RFC 4648's test vectors, and a byte above 0x7f */
+static void test_base64(void)
+{
+	static const struct { const char *in, *out; } v[] = {
+		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+		{ "\xff\xfe", "//4=" },
+	};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		char out[16];
+		size_t n = base64_encode(v[i].in, strlen(v[i].in), out);
+		CHECK(n == strlen(v[i].out) && strcmp(out, v[i].out) == 0, "base64 '%s' -> '%s' (got '%s')",
+		      v[i].in, v[i].out, out);
+	}
+}
+
 int main(void)
 {
+	test_base64();
 	expect("plain", "\"plain\"", "plain text is quoted");
 	expect("", "\"\"", "empty string");
 	expect(NULL, "\"\"", "NULL is the empty string");

@@ -10,6 +10,7 @@
  * PNG as data URIs and wrapped base64, a CSV of numbers and public CA
  * certificates). */
 #include "check.h"
+#include "internal.h"
 #include "scan.h"
 
 #include <dirent.h>
@@ -119,19 +120,6 @@ static const char *fake(const char *prefix, size_t n, const char *alphabet)
 		o[k + i] = alphabet[rnd() % an];
 	o[k + n] = '\0';
 	return o;
-}
-
-static void b64_encode(const unsigned char *p, size_t n, char *out)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-		out[k++] = B64[v >> 18 & 63];
-		out[k++] = B64[v >> 12 & 63];
-		out[k++] = i + 1 < n ? B64[v >> 6 & 63] : '=';
-		out[k++] = i + 2 < n ? B64[v & 63] : '=';
-	}
-	out[k] = '\0';
 }
 
 /* ---- detectors ------------------------------------------------------------ */
@@ -250,7 +238,7 @@ static void test_detectors(void)
 	expect_redacted(line, "a81kd93ma02", SCAN_GENERIC_SECRET);
 	snprintf(line, sizeof line, "> Authorization: Bearer 4f1d2e3c9b8a7f6e5d4c3b2a\n");
 	expect_redacted(line, "4f1d2e3c9b8a7f6e5d4c3b2a", SCAN_GENERIC_SECRET);
-	b64_encode((const unsigned char *)"deploy:Tr0ub4dor&3", 18, secret);
+	base64_encode((const unsigned char *)"deploy:Tr0ub4dor&3", 18, secret);
 	snprintf(line, sizeof line, "> Authorization: Basic %s\n", secret);
 	expect_redacted(line, secret, SCAN_GENERIC_SECRET);
 
@@ -391,7 +379,7 @@ static void test_literals(void)
 			n += (size_t)sprintf(tmp + n, "%.*s%s", shift, "ab", lit);
 			if (embed)
 				n += (size_t)sprintf(tmp + n, "\",\"exp\":1717171717}");
-			b64_encode((const unsigned char *)tmp, n, enc);
+			base64_encode((const unsigned char *)tmp, n, enc);
 			snprintf(in, sizeof in, "data=%s\n", enc);
 			out = scan_str(&cfg, in);
 			CHECK(strstr(out, "[REDACTED:literal]") && last_stats.redactions[SCAN_LITERAL] == 1,
