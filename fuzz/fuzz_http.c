@@ -74,8 +74,25 @@ static void check_host(const struct http_request *r)
 	ASSERT(r->port != 0);
 }
 
+/* The same bytes as a request inside a terminated tunnel (origin form). */
+static void check_origin_request(const char *buf, size_t len)
+{
+	int r = http_parse_origin_request(buf, len, &req2);
+	ASSERT(r >= 0 || r == -400 || r == -414 || r == -431 || r == -501 || r == -505);
+	if (r <= 0)
+		return;
+	ASSERT(!req2.is_connect && !req2.host[0] && req2.path.n >= 1 && req2.path.p[0] == '/');
+	ASSERT(span_inside(&req2.path, buf, (size_t)r) && !memchr(req2.path.p, '#', req2.path.n));
+	snprintf(req2.host, sizeof req2.host, "api.test");
+	req2.port = 443;
+	ssize_t w = http_write_tls_request(&req2, out, sizeof(out));
+	if (w > 0)
+		check_head(out, (size_t)w);
+}
+
 static void check_request(const char *buf, size_t len, unsigned seed)
 {
+	check_origin_request(buf, len);
 	int r = http_parse_request(buf, len, &req);
 	ASSERT(r >= 0 || r == -400 || r == -414 || r == -431 || r == -501 || r == -505);
 	if (r == 0) {

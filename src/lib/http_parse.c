@@ -305,8 +305,17 @@ static bool request_line_chars_ok(const char *p, size_t n)
 	return true;
 }
 
+/* An origin-form target: "/path?query", visible ASCII (checked with the line). */
+static int parse_origin_target(const char *t, size_t n, struct http_request *req)
+{
+	if (!n || t[0] != '/' || memchr(t, '#', n))
+		return -400;
+	req->path = (struct http_span){ t, n };
+	return 0;
+}
+
 /* METHOD SP target SP version, exactly one space each. */
-static int parse_request_line(const char *p, size_t n, struct http_request *req)
+static int parse_request_line(const char *p, size_t n, bool origin, struct http_request *req)
 {
 	if (!request_line_chars_ok(p, n))
 		return -400;
@@ -331,6 +340,8 @@ static int parse_request_line(const char *p, size_t n, struct http_request *req)
 	/* Exact case: methods are case-sensitive, and "connect" is some
 	 * other method that would need an absolute URI. */
 	req->is_connect = req->method.n == 7 && memcmp(p, "CONNECT", 7) == 0;
+	if (origin)
+		return req->is_connect ? -400 : parse_origin_target(t, req->target.n, req);
 	if (req->is_connect)
 		return parse_authority(t, req->target.n, true, req);
 	return parse_absolute_uri(t, req->target.n, req);
@@ -489,7 +500,7 @@ static int request_semantics(struct http_request *req)
 	return 0;
 }
 
-int http_parse_request(const char *buf, size_t len, struct http_request *req)
+static int parse_request(const char *buf, size_t len, bool origin, struct http_request *req)
 {
 	memset(req, 0, sizeof(*req));
 	size_t lim = len < HTTP_MAX_LINE ? len : HTTP_MAX_LINE;
@@ -504,7 +515,7 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req)
 		/* With its line end the line will be longer than the limit. */
 		return len >= HTTP_MAX_LINE ? -414 : 0;
 	}
-	r = parse_request_line(buf, end, req);
+	r = parse_request_line(buf, end, origin, req);
 	if (r)
 		return r;
 	r = parse_fields(buf, len, next, req->headers, &req->n_headers);
@@ -517,6 +528,16 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req)
 	req->head_len = (size_t)r;
 	int e = request_semantics(req);
 	return e ? e : r;
+}
+
+int http_parse_request(const char *buf, size_t len, struct http_request *req)
+{
+	return parse_request(buf, len, false, req);
+}
+
+int http_parse_origin_request(const char *buf, size_t len, struct http_request *req)
+{
+	return parse_request(buf, len, true, req);
 }
 
 /* ---- responses ------------------------------------------------------------- */
@@ -701,8 +722,8 @@ ssize_t http_write_upstream_request(const struct http_request *req, char *out, s
 	return http_write_upstream_request_keep(req, false, out, cap);
 }
 
-ssize_t http_write_upstream_request_keep(const struct http_request *req, bool keep, char *out,
-					 size_t cap)
+static ssize_t write_request(const struct http_request *req, uint16_t default_port, bool keep,
+			     char *out, size_t cap)
 {
 	struct out o = { out, cap, 0 };
 	char port[8];
@@ -716,7 +737,7 @@ ssize_t http_write_upstream_request_keep(const struct http_request *req, bool ke
 	put_str(&o, req->host_is_ipv6 ? "Host: [" : "Host: ");
 	put_str(&o, req->host);
 	put_str(&o, req->host_is_ipv6 ? "]" : "");
-	if (req->port != 80) {
+	if (req->port != default_port) {
 		snprintf(port, sizeof(port), ":%u", (unsigned)req->port);
 		put_str(&o, port);
 	}
@@ -725,6 +746,17 @@ ssize_t http_write_upstream_request_keep(const struct http_request *req, bool ke
 	 * and none passes unseen. */
 	put_str(&o, keep ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
 	return out_result(&o);
+}
+
+ssize_t http_write_upstream_request_keep(const struct http_request *req, bool keep, char *out,
+					 size_t cap)
+{
+	return write_request(req, 80, keep, out, cap);
+}
+
+ssize_t http_write_tls_request(const struct http_request *req, char *out, size_t cap)
+{
+	return write_request(req, 443, true, out, cap);
 }
 
 ssize_t http_write_client_response(const struct http_response *res, const char *head,

@@ -73,6 +73,11 @@ struct http_request {
  * Lines end in CRLF or a bare LF. */
 int http_parse_request(const char *buf, size_t len, struct http_request *req);
 
+/* The same for a request inside a TLS connection the gateway terminated:
+ * the target must be in origin form ("/path?query"; no fragment); CONNECT
+ * and absolute URIs are -400. host and port are left empty. */
+int http_parse_origin_request(const char *buf, size_t len, struct http_request *req);
+
 struct http_response {
 	int status;			/* 100..999 */
 	int minor;
@@ -113,6 +118,10 @@ ssize_t http_write_upstream_request(const struct http_request *req, char *out, s
  * connection may carry the next request to the same host:port. */
 ssize_t http_write_upstream_request_keep(const struct http_request *req, bool keep, char *out,
 					 size_t cap);
+
+/* The same for a request going upstream over TLS: req->host and req->port
+ * set by the caller, the port omitted when 443, "Connection: keep-alive". */
+ssize_t http_write_tls_request(const struct http_request *req, char *out, size_t cap);
 
 /* The response head to give the client: status line as received, headers
  * minus hop-by-hop ones (as above), then "Connection: keep-alive" or

@@ -726,6 +726,33 @@ static void test_chunked(void)
 	free(big);
 }
 
+/* Requests inside a tunnel the gateway terminated: origin form only. */
+static void test_origin(void)
+{
+	static const char in[] = "POST /v1/chat?x=1 HTTP/1.1\r\nHost: api.test\r\nContent-Length: 2\r\n"
+				 "Connection: keep-alive\r\nAuthorization: Bearer p\r\n\r\nhi";
+	int r = http_parse_origin_request(in, sizeof in - 1, &req);
+	CHECK(r == (int)(sizeof in - 3) && span_is(&req.path, "/v1/chat?x=1") && req.body == HTTP_BODY_LENGTH &&
+	      req.content_length == 2 && !req.host[0], "origin form: path and framing, no host");
+	snprintf(req.host, sizeof req.host, "api.test");
+	req.port = 443;
+	ssize_t n = http_write_tls_request(&req, out, sizeof out);
+	writes_exactly(n, "POST /v1/chat?x=1 HTTP/1.1\r\nContent-Length: 2\r\nAuthorization: Bearer p\r\n"
+			  "Host: api.test\r\nConnection: keep-alive\r\n\r\n",
+		       "tls request: Host from the tunnel, port 443 omitted, kept alive");
+	req.port = 8443;
+	n = http_write_tls_request(&req, out, sizeof out);
+	CHECK(n > 0 && strstr(out, "\r\nHost: api.test:8443\r\n"), "tls request: another port is named");
+	static const char *const bad[] = {
+		"GET http://a.test/ HTTP/1.1\r\n\r\n", "CONNECT a.test:443 HTTP/1.1\r\n\r\n",
+		"GET * HTTP/1.1\r\n\r\n", "GET /a#frag HTTP/1.1\r\n\r\n", "GET a HTTP/1.1\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		CHECK(http_parse_origin_request(bad[i], strlen(bad[i]), &req) == -400, "origin form refuses %s",
+		      show(bad[i]));
+	CHECK(http_parse_request("GET /a HTTP/1.1\r\n\r\n", 19, &req) == -400, "the proxy still refuses origin form");
+}
+
 int main(void)
 {
 	test_connect();
@@ -740,5 +767,6 @@ int main(void)
 	test_client_response();
 	test_error();
 	test_chunked();
+	test_origin();
 	return check_done();
 }
