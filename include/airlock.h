@@ -111,6 +111,7 @@ typedef struct al_result {
 	uint64_t peak_memory_bytes;	/* 0 = unknown */
 	uint64_t peak_pids;		/* 0 = unknown */
 	uint64_t output_bytes;
+	bool stdout_truncated, stderr_truncated; /* output.max_bytes reached on that stream */
 	bool output_dropped;		/* interrupted while the reader still had output to take */
 	bool oom_kill;			/* some process of the run was killed for memory */
 	uint64_t denied_total;

@@ -1,6 +1,7 @@
 /* `airlock check`: what this host can enforce, found by trying it — a layer
  * is reported available only after it was actually applied here. */
 #include "sandbox.h"
+#include "tls_api.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -135,6 +136,26 @@ static void probe_gateway(struct probe_out *o)
 			 "sandbox's own loopback is open to it; still no route out)", AL_GATEWAY_PORT);
 }
 
+/* Just-in-time credentials need the TLS module and a trust store to check
+ * upstreams against: make a CA as a run would, and ready it. */
+static void probe_credentials(struct probe_out *o)
+{
+	al_error err;
+	al_error_clear(&err);
+	const struct tls_api *tls = tls_load(&err);
+	if (!tls) {
+		snprintf(o->note, sizeof o->note, "%s", err.msg);
+		return;
+	}
+	const char *names[] = { "check.invalid" };
+	char why[256], *pem = NULL;
+	struct tls_ca *ca = tls->ca_new(names, 1, "check", 3600, &pem, why, sizeof why);
+	o->ok = ca && tls->ca_ready(ca, why, sizeof why) == 0;
+	snprintf(o->note, sizeof o->note, "%s", o->ok ? "TLS module loaded; per-run CA and host trust store ready" : why);
+	free(pem);
+	tls->ca_free(ca);
+}
+
 static const struct {
 	const char *name;
 	void (*probe)(struct probe_out *o);
@@ -148,6 +169,7 @@ static const struct {
 	{ "idmapped_workspace", probe_idmap },
 	{ "sandbox", probe_full },
 	{ "egress_gateway", probe_gateway },
+	{ "credentials", probe_credentials },
 };
 
 AL_API int al_check_host(FILE *out, bool json)

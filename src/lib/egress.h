@@ -125,6 +125,10 @@ struct gw_counters {
 	uint64_t events_dropped; /* not written to events_fd (per-exec cap) */
 };
 
+struct cred_set;
+struct tls_api;
+struct tls_ca;
+
 struct gateway_config {
 	const struct al_policy *pol;
 	int listen_fd;		/* listening TCP socket, non-blocking */
@@ -135,6 +139,10 @@ struct gateway_config {
 	const volatile char *run_id; /* the current exec's run id (shared page) */
 	const char *auth;	/* standalone: "user:password" clients must present; NULL = none */
 	bool log_client;	/* standalone: put the client's address in events */
+	/* credentials (run mode): TLS is terminated for the hosts they are bound to */
+	const struct cred_set *creds;	/* NULL or empty = none */
+	const struct tls_api *tls;
+	struct tls_ca *ca;
 };
 
 /* Serve until SIGTERM/SIGINT (standalone; blocks them and takes them from a

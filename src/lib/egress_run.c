@@ -61,7 +61,8 @@ static _Noreturn void gateway_child(const struct al_sandbox *sb, int listen_fd, 
 	struct gateway_config cfg = { .pol = p, .listen_fd = 3, .ctl_fd = 4, .events_fd = 5,
 				      .audit_fd = keep[3] >= 0 ? 6 : -1,
 				      .agent = sb->audit ? audit_agent(sb->audit) : NULL,
-				      .run_id = sb->gw.run_id };
+				      .run_id = sb->gw.run_id, .creds = &sb->cred.set,
+				      .tls = sb->cred.tls, .ca = sb->cred.ca };
 	_exit(gateway_serve(&cfg, &err) < 0 ? 125 : 0);
 }
 

@@ -66,8 +66,9 @@ _Static_assert(AL_GATEWAY_PORT == 3128, "proxy_env names the gateway's port");
  * from the caller, then the proxy settings (a proxy of the caller's would
  * lead nowhere from inside), then the values the policy sets. Nothing else
  * crosses. */
-static int build_env(const struct al_policy *p, struct al_strlist *env)
+static int build_env(const struct al_sandbox *sb, struct al_strlist *env)
 {
+	const struct al_policy *p = &sb->pol;
 	for (size_t i = 0; i < sizeof default_env / sizeof default_env[0]; i++)
 		if (env_put(env, default_env[i]) < 0)
 			return -1;
@@ -93,7 +94,23 @@ static int build_env(const struct al_policy *p, struct al_strlist *env)
 	for (size_t i = 0; i < p->env_set.n; i++)
 		if (env_put(env, p->env_set.v[i]) < 0)
 			return -1;
-	return 0;
+	/* A secret's real value never crosses, under whatever name the
+	 * caller's environment or the policy holds it: its placeholder does. */
+	const struct cred_set *cs = &sb->cred.set;
+	for (size_t i = 0; i < env->n; i++) {
+		const char *eq = strchr(env->v[i], '=');
+		for (size_t j = 0; eq && j < cs->n; j++)
+			if (strlen(eq + 1) == cs->v[j].len && !memcmp(eq + 1, cs->v[j].value, cs->v[j].len)) {
+				char kv[512];
+				snprintf(kv, sizeof kv, "%.*s=%s", (int)(eq - env->v[i]) < 400 ? (int)(eq - env->v[i]) : 400,
+					 env->v[i], cs->v[j].placeholder);
+				explicit_bzero(env->v[i], strlen(env->v[i]));
+				if (env_put(env, kv) < 0)
+					return -1;
+				break;
+			}
+	}
+	return credrun_env(sb, env_put, env);
 }
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -144,6 +161,7 @@ struct relay {
 	char buf[65536];
 	size_t off, len;	/* pending bytes data[off..len) */
 	struct scanner *gate;	/* the output gate, or NULL: bytes pass as read */
+	uint64_t bytes;		/* taken from the command so far (output.max_bytes) */
 	char *gout;		/* with a gate: what it let through (the data) */
 	size_t gcap;
 };
@@ -296,6 +314,22 @@ static void cap_output(struct exec_loop *L)
 		escalate(L); /* TERM now, KILL after the grace */
 }
 
+/* output.max_bytes on one stream: a marker, then the stream is closed, so
+ * its writers get EPIPE (SIGPIPE); the run goes on with the other. */
+static void cap_stream(struct exec_loop *L, struct relay *r)
+{
+	char marker[128];
+	bool is_out = r == &L->out[0];
+	int n = snprintf(marker, sizeof marker, "\n[airlock: %s truncated after %llu bytes (output.max_bytes)]\n",
+			 is_out ? "stdout" : "stderr", (unsigned long long)r->bytes);
+	*(is_out ? &L->res->stdout_truncated : &L->res->stderr_truncated) = true;
+	close(r->src);
+	r->src = -1;
+	relay_finish(r);
+	if (r->dst >= 0)
+		relay_append(r, marker, (size_t)n);
+}
+
 static void on_output(struct exec_loop *L, struct relay *r)
 {
 	ssize_t n = read(r->src, r->buf, sizeof r->buf);
@@ -307,19 +341,27 @@ static void on_output(struct exec_loop *L, struct relay *r)
 		relay_finish(r);
 		return;
 	}
-	uint64_t limit = L->sb->pol.output_limit;
-	size_t take = (size_t)n;
-	if (limit && L->res->output_bytes + take > limit)
-		take = (size_t)(limit - L->res->output_bytes);
+	/* two caps: resources.output_limit over the run (ends it) and
+	 * output.max_bytes per stream (ends that stream) */
+	uint64_t limit = L->sb->pol.output_limit, smax = L->sb->pol.out_max_bytes;
+	uint64_t run_left = limit ? limit - L->res->output_bytes : UINT64_MAX;
+	uint64_t stream_left = smax ? smax - r->bytes : UINT64_MAX;
+	uint64_t left = run_left < stream_left ? run_left : stream_left;
+	size_t take = (uint64_t)n > left ? (size_t)left : (size_t)n;
+	bool run_cap = take < (size_t)n && run_left <= stream_left;
+	bool stream_cap = take < (size_t)n && !run_cap;
 	L->res->output_bytes += take;
+	r->bytes += take;
 	r->off = 0;
 	r->len = 0;
 	if (r->dst >= 0 && r->gate)
 		scan_feed(r->gate, r->buf, take, gate_emit, r);
 	else if (r->dst >= 0)
 		r->len = take;
-	if (take < (size_t)n)
+	if (run_cap)
 		cap_output(L);
+	else if (stream_cap)
+		cap_stream(L, r);
 }
 
 /* write() to a closed pipe raises SIGPIPE, which would kill a program that
@@ -516,6 +558,10 @@ static int start_gates(struct exec_loop *L, const struct al_strlist *env, al_err
 		if (eq && strlen(eq + 1) >= 8 && secret_name(env->v[i]))
 			lits[n++] = eq + 1;
 	}
+	/* the real values of the run's secrets: the sandbox never had them,
+	 * but an upstream could echo one back */
+	for (size_t i = 0; p->out_secret_scanning && i < L->sb->cred.set.n && n < 64; i++)
+		lits[n++] = L->sb->cred.set.v[i].value;
 	cfg.literals = lits;
 	cfg.n_literals = n;
 	for (int i = 0; i < 2; i++)
@@ -698,7 +744,7 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 	if (sb->cg)
 		cgroup_read_stats(sb->cg, &L.start);
 
-	if (build_env(&sb->pol, &env) < 0) {
+	if (build_env(sb, &env) < 0) {
 		al_err(err, ENOMEM, "out of memory");
 		goto out;
 	}

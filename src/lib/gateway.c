@@ -15,13 +15,25 @@
  * heads are parsed and rewritten. Names are resolved by a few threads running
  * getaddrinfo (the only blocking call), which hand results back over a pipe.
  *
+ * Credentials: a tunnel to a host that a secret is bound to is not spliced.
+ * The gateway verifies the upstream's certificate against this host's trust
+ * store, then answers the client with a certificate from the run's own CA
+ * (which only the sandbox trusts), and both sides become TLS ends in this
+ * loop (TLS_WANT_* as EAGAIN). What flows between them is read as HTTP/1.1
+ * requests, each decided and rewritten by cred.c (the placeholder becomes
+ * the secret) and logged with the secret's name, method and path; echoes of
+ * a value in responses are masked. Placeholders are looked for wherever
+ * the gateway reads plaintext: one sent anywhere else is refused.
+ *
  * Fail closed: anything the gateway cannot parse, decide or reach is refused
  * with a reason (403/429/502/504 and their SOCKS codes); if the gateway dies,
  * its socket dies with it and the sandbox has no network at all.
  */
 #include "egress.h"
+#include "cred.h"
 #include "http_parse.h"
 #include "socks5.h"
+#include "tls_api.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,12 +76,14 @@ enum cstate {
 	C_SOCKS_REQ,
 	C_RESOLVING,
 	C_CONNECTING,
+	C_TLS_UP,	/* credentials: TLS handshake with the upstream */
+	C_TLS_DOWN,	/* ... then with the client, after the tunnel's 200 */
 	C_TUNNEL,	/* CONNECT or SOCKS5: bytes both ways */
 	C_HTTP_FWD,	/* one plain-HTTP request and its response */
 	C_CLOSING,	/* delivering a last answer, then close */
 };
 
-enum cproto { P_NONE, P_HTTP, P_CONNECT, P_SOCKS };
+enum cproto { P_NONE, P_HTTP, P_CONNECT, P_SOCKS, P_TLS /* a request inside a terminated tunnel */ };
 
 struct buf {
 	char *p;
@@ -124,6 +138,17 @@ struct conn {
 	bool up_keep;
 	char up_host[256], up_addr[INET6_ADDRSTRLEN];
 	uint16_t up_port;
+
+	/* credentials: both ends TLS (the tunnel's host has a secret bound) */
+	struct tls_conn *ctls, *utls;
+	bool mitm, c_want_out, u_want_out;
+	enum cproto tunnel_proto; /* CONNECT or SOCKS: how the tunnel was asked for */
+	const char *tunnel_rule;
+	ssize_t cred;		  /* the secret the current request used or was refused for; -1 */
+	bool exfil;		  /* ... refused as an exfiltration attempt */
+	char path[160];		  /* the current request's path, for its event */
+	char tail[CRED_PH_LEN];	  /* last bytes of a body already passed: placeholders */
+	size_t tail_len;	  /* split across reads are still found */
 };
 
 struct resolve_job {
@@ -159,6 +184,12 @@ struct gw {
 	uint64_t event_bytes;	/* written to events_fd since the last sync */
 	pthread_t threads[RESOLVERS];
 	size_t n_threads;
+
+	/* credentials */
+	const struct tls_api *tls;   /* NULL = no secret in this run */
+	const struct cred_set *creds;
+	uint64_t cred_t0;	     /* TTLs count from here: the gateway's start, then each exec */
+	size_t value_max;	     /* the longest secret value: the response hold-back */
 };
 
 /* epoll tags that are not connections (a connection is tagged by its
@@ -201,15 +232,47 @@ static void buf_free(struct buf *b)
 	*b = (struct buf){ 0 };
 }
 
+/* One side of a connection: the socket, or the TLS end on it. A TLS call
+ * that has to wait reads as EAGAIN, and says which way it waits. */
+static const struct tls_api *tls_api;
+
+static ssize_t io_recv(struct conn *c, bool up, void *p, size_t n)
+{
+	struct tls_conn *t = up ? c->utls : c->ctls;
+	if (!t)
+		return recv(up ? c->ufd : c->cfd, p, n, 0);
+	ssize_t r = tls_api->read(t, p, n);
+	*(up ? &c->u_want_out : &c->c_want_out) = r == TLS_WANT_WRITE;
+	if (r == TLS_WANT_READ || r == TLS_WANT_WRITE)
+		errno = EAGAIN;
+	else if (r < 0)
+		errno = EIO;
+	return r < 0 ? -1 : r;
+}
+
+static ssize_t io_send(struct conn *c, bool up, const void *p, size_t n)
+{
+	struct tls_conn *t = up ? c->utls : c->ctls;
+	if (!t)
+		return send(up ? c->ufd : c->cfd, p, n, MSG_NOSIGNAL);
+	ssize_t r = tls_api->write(t, p, n);
+	*(up ? &c->u_want_out : &c->c_want_out) = r == TLS_WANT_WRITE;
+	if (r == TLS_WANT_READ || r == TLS_WANT_WRITE)
+		errno = EAGAIN;
+	else if (r < 0)
+		errno = EIO;
+	return r < 0 ? -1 : r;
+}
+
 /* read up to max bytes; > 0 = got that many, 0 = nothing now, -1 = EOF or error */
-static ssize_t buf_read(struct buf *b, int fd, uint64_t max)
+static ssize_t buf_read(struct conn *c, bool up, struct buf *b, uint64_t max)
 {
 	size_t want = room(b) < max ? room(b) : (size_t)max;
 	if (!want)
 		return 0;
 	if (!b->p && !(b->p = malloc(BUF_CAP)))
 		return -1;
-	ssize_t n = recv(fd, b->p + b->len, want, 0);
+	ssize_t n = io_recv(c, up, b->p + b->len, want);
 	if (n > 0) {
 		b->len += (size_t)n;
 		return n;
@@ -219,10 +282,13 @@ static ssize_t buf_read(struct buf *b, int fd, uint64_t max)
 	return -1;
 }
 
-static int buf_write(struct buf *b, int fd, uint64_t *counter)
+/* Write the first `upto` bytes of b (all of them: SIZE_MAX). */
+static int buf_write_upto(struct conn *c, bool up, struct buf *b, size_t upto, uint64_t *counter)
 {
-	while (b->len) {
-		ssize_t n = send(fd, b->p, b->len, MSG_NOSIGNAL);
+	size_t done = 0;
+	while (b->len && done < upto) {
+		size_t want = b->len < upto - done ? b->len : upto - done;
+		ssize_t n = io_send(c, up, b->p, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -230,17 +296,23 @@ static int buf_write(struct buf *b, int fd, uint64_t *counter)
 		if (counter)
 			*counter += (uint64_t)n;
 		buf_take(b, (size_t)n);
+		done += (size_t)n;
 	}
 	return 1;
 }
 
+static int buf_write(struct conn *c, bool up, struct buf *b, uint64_t *counter)
+{
+	return buf_write_upto(c, up, b, SIZE_MAX, counter);
+}
+
 /* 1 = wrote everything, 0 = blocked, -1 = error. Bytes written are added
  * to *counter, and to the byte buckets of mask (rules may be NULL). */
-static int buf_write_rated(struct buf *b, int fd, uint64_t *counter, struct egress_rules *rules,
-			   uint64_t mask)
+static int buf_write_rated(struct conn *c, bool up, struct buf *b, size_t upto, uint64_t *counter,
+			   struct egress_rules *rules, uint64_t mask)
 {
 	size_t before = b->len;
-	int r = buf_write(b, fd, counter);
+	int r = buf_write_upto(c, up, b, upto, counter);
 	if (rules && before > b->len)
 		egress_rate_bytes_spend(rules, mask, before - b->len);
 	return r;
@@ -254,6 +326,7 @@ static const char *proto_name(enum cproto p)
 	case P_HTTP: return "http";
 	case P_CONNECT: return "connect";
 	case P_SOCKS: return "socks5";
+	case P_TLS: return "https";
 	default: return "unknown";
 	}
 }
@@ -309,6 +382,16 @@ static void write_event(struct gw *g, struct conn *c)
 		fputs(",\"method\":", f);
 		json_write_string(f, c->method);
 	}
+	if (c->path[0]) {
+		fputs(",\"path\":", f);
+		json_write_string(f, c->path);
+	}
+	if (c->cred >= 0 && g->creds && (size_t)c->cred < g->creds->n) {
+		fputs(",\"credential\":", f);
+		json_write_string(f, g->creds->v[c->cred].s->name);
+	}
+	if (c->exfil)
+		fputs(",\"exfiltration\":true", f);
 	fprintf(f, ",\"verdict\":\"%s\",\"rule\":", c->allowed ? "allow" : "deny");
 	json_write_string(f, c->rule ? c->rule : "");
 	fputs(",\"reason\":", f);
@@ -367,6 +450,9 @@ static void close_fd(int *fd)
 
 static void close_upstream(struct conn *c)
 {
+	if (c->utls)
+		tls_api->free(c->utls);
+	c->utls = NULL;
 	close_fd(&c->ufd);
 	c->uev = 0;
 	close_fd(&c->pipe_up[0]);
@@ -398,6 +484,11 @@ static void conn_close(struct gw *g, struct conn *c)
 	c->dead = true;
 	detach_job(c);
 	close_upstream(c);
+	if (c->ctls) {
+		tls_api->shutdown(c->ctls);
+		tls_api->free(c->ctls);
+		c->ctls = NULL;
+	}
 	close_fd(&c->cfd);
 	c->cev = 0;
 	buf_free(&c->cin);
@@ -455,6 +546,9 @@ static void refuse(struct gw *g, struct conn *c, int status, const char *rule, c
 
 static void start_connect(struct gw *g, struct conn *c);
 static void connected(struct gw *g, struct conn *c);
+static ssize_t foreign_placeholder(struct gw *g, const char *host, uint16_t port, const char *p, size_t n);
+static void refuse_exfil(struct gw *g, struct conn *c, ssize_t i, const char *where);
+static void start_tls_up(struct gw *g, struct conn *c);
 static void set_addr_text(struct conn *c, const struct sockaddr_storage *ss);
 static void drive(struct gw *g, struct conn *c);
 
@@ -590,6 +684,11 @@ static void resolved(struct gw *g, struct conn *c, const struct sockaddr_storage
 static void decide(struct gw *g, struct conn *c)
 {
 	struct egress_verdict v;
+	ssize_t ph = foreign_placeholder(g, NULL, 0, c->host, strlen(c->host));
+	if (ph >= 0) {
+		refuse_exfil(g, c, ph, "in a host name");
+		return;
+	}
 	if (c->over_limit) {
 		refuse(g, c, 429, "max_connections", "connection limit: %llu concurrent connections",
 		       (unsigned long long)g->pol->net_max_connections);
@@ -609,6 +708,7 @@ static void decide(struct gw *g, struct conn *c)
 	c->allowed = true;
 	c->status = 0;
 	c->deadline = g->now + g->pol->net_connect_timeout_ms * 1000;
+	c->mitm = g->tls && c->proto != P_HTTP && cred_set_binds(g->creds, c->host, c->port);
 	if (c->ufd >= 0 && c->proto == P_HTTP && c->port == c->up_port && strcmp(c->host, c->up_host) == 0) {
 		snprintf(c->addr, sizeof c->addr, "%s", c->up_addr);
 		connected(g, c); /* the kept connection: decided again, not dialled again */
@@ -785,6 +885,10 @@ static void connected(struct gw *g, struct conn *c)
 		c->status = 0;
 		return;
 	}
+	if (c->mitm) {
+		start_tls_up(g, c);
+		return;
+	}
 	if (!make_pipes(c)) {
 		refuse(g, c, 502, c->rule, "out of file descriptors");
 		return;
@@ -861,8 +965,295 @@ static void begin_request(struct gw *g, struct conn *c)
 	c->allowed = false;
 	c->event_done = false;
 	c->rule = NULL;
-	c->reason[0] = c->addr[0] = c->method[0] = c->host[0] = '\0';
+	c->reason[0] = c->addr[0] = c->method[0] = c->host[0] = c->path[0] = '\0';
 	c->port = 0;
+	c->cred = -1;
+	c->exfil = false;
+}
+
+/* ---- credentials -------------------------------------------------------- */
+
+static void update_ttls(struct gw *g)
+{
+	for (size_t i = 0; g->creds && i < g->creds->n; i++) {
+		uint64_t ttl = g->creds->v[i].s->ttl_ms;
+		g->creds->v[i].expired = ttl && g->now - g->cred_t0 >= ttl * 1000;
+	}
+}
+
+/* The first placeholder in p[0..n) whose secret is not bound to host:port
+ * (host NULL: any placeholder), or -1. */
+static ssize_t foreign_placeholder(struct gw *g, const char *host, uint16_t port, const char *p, size_t n)
+{
+	size_t at;
+	ssize_t i;
+	while (g->creds && n && (i = cred_find(g->creds, p, n, &at)) >= 0) {
+		if (!host || !cred_host_matches(g->creds->v[i].s, host, port))
+			return i;
+		p += at + 1;
+		n -= at + 1;
+	}
+	return -1;
+}
+
+/* The same over a body passing in pieces: a placeholder cut in two by a
+ * read is found with the tail of the piece before. */
+static ssize_t foreign_in_stream(struct gw *g, struct conn *c, const char *host, const char *p, size_t n)
+{
+	char edge[2 * CRED_PH_LEN];
+	size_t k = n < CRED_PH_LEN ? n : CRED_PH_LEN;
+	memcpy(edge, c->tail, c->tail_len);
+	memcpy(edge + c->tail_len, p, k);
+	ssize_t i = foreign_placeholder(g, host, c->port, edge, c->tail_len + k);
+	if (i < 0)
+		i = foreign_placeholder(g, host, c->port, p, n);
+	/* keep the last CRED_PH_LEN - 1 bytes seen */
+	size_t keep = CRED_PH_LEN - 1;
+	if (n >= keep) {
+		memcpy(c->tail, p + n - keep, keep);
+		c->tail_len = keep;
+	} else {
+		size_t old = c->tail_len + n > keep ? keep - n : c->tail_len;
+		memmove(c->tail, c->tail + c->tail_len - old, old);
+		memcpy(c->tail + old, p, n);
+		c->tail_len = old + n;
+	}
+	return i;
+}
+
+static void refuse_exfil(struct gw *g, struct conn *c, ssize_t i, const char *where)
+{
+	c->cred = i;
+	c->exfil = true;
+	c->allowed = false;
+	refuse(g, c, 403, "credentials", "placeholder of %s sent %s (exfiltration attempt)",
+	       g->creds->v[i].s->name, where);
+}
+
+/* Echoes of a value in what goes back to the client are masked, in place
+ * and at the same length, so framing holds. Bytes are only handed on once
+ * no value can still be completing at their end (cout_ready). */
+static void mask_values(struct gw *g, struct buf *b)
+{
+	static const char mark[] = "[airlock:credential]";
+	for (size_t i = 0; i < g->creds->n; i++) {
+		const struct cred_value *v = &g->creds->v[i];
+		char *p = b->p, *end = b->p + b->len, *hit;
+		while (p < end && (hit = memmem(p, (size_t)(end - p), v->value, v->len))) {
+			for (size_t k = 0; k < v->len; k++)
+				hit[k] = k < sizeof mark - 1 ? mark[k] : '*';
+			p = hit + v->len;
+		}
+	}
+}
+
+/* How many bytes at the end of b could be the start of a value: those
+ * wait for what follows. Long values are held back whole, not searched. */
+static size_t value_prefix_at_end(const struct gw *g, const struct buf *b)
+{
+	size_t hold = 0;
+	for (size_t i = 0; i < g->creds->n; i++) {
+		const struct cred_value *v = &g->creds->v[i];
+		size_t k = v->len - 1 < b->len ? v->len - 1 : b->len;
+		if (v->len > 512) {
+			hold = k > hold ? k : hold;
+			continue;
+		}
+		for (; k > hold; k--)
+			if (memcmp(b->p + b->len - k, v->value, k) == 0) {
+				hold = k;
+				break;
+			}
+	}
+	return hold;
+}
+
+/* How much of cout may be written now. */
+static size_t cout_ready(struct gw *g, struct conn *c)
+{
+	if (!c->mitm || !c->cout.len)
+		return c->cout.len;
+	mask_values(g, &c->cout);
+	size_t hold = c->st == C_HTTP_FWD && !c->resp_done ? value_prefix_at_end(g, &c->cout) : 0;
+	return c->cout.len - hold;
+}
+
+/* The upstream is connected: before the client hears anything, prove it
+ * is the host (its certificate, against this host's trust store). */
+static void start_tls_up(struct gw *g, struct conn *c)
+{
+	char why[256];
+	if (c->cin.len) {
+		/* the client spoke before the tunnel was granted: its bytes
+		 * would have to be fed to our TLS end; no known client does */
+		refuse(g, c, 400, c->rule, "data sent before the tunnel was established");
+		return;
+	}
+	if (!(c->utls = tls_api->connect_new(g->cfg->ca, c->ufd, c->host, why, sizeof why))) {
+		refuse(g, c, 502, c->rule, "TLS towards %s: %s", c->host, why);
+		return;
+	}
+	c->st = C_TLS_UP;
+	c->deadline = g->now + g->pol->net_connect_timeout_ms * 1000;
+}
+
+static int drive_tls_up(struct gw *g, struct conn *c)
+{
+	char why[256];
+	int r = tls_api->handshake(c->utls, why, sizeof why);
+	c->u_want_out = r == TLS_WANT_WRITE;
+	if (r == TLS_WANT_READ || r == TLS_WANT_WRITE)
+		return 0;
+	if (r < 0) {
+		refuse(g, c, 502, c->rule, "%s: %s", c->host, why);
+		return 0;
+	}
+	/* our TLS end towards the client, then the tunnel's answer */
+	if (!(c->ctls = tls_api->accept_new(g->cfg->ca, c->cfd, c->host, why, sizeof why))) {
+		refuse(g, c, 502, c->rule, "TLS towards the client: %s", why);
+		return 0;
+	}
+	if (c->proto == P_CONNECT) {
+		static const char established[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+		buf_put(&c->cout, established, sizeof established - 1);
+		c->status = 200;
+	} else {
+		uint8_t out[10];
+		buf_put(&c->cout, out, socks5_write_reply(SOCKS5_REP_OK, out));
+		c->status = SOCKS5_REP_OK;
+	}
+	c->st = C_TLS_DOWN;
+	return 1;
+}
+
+static int drive_tls_down(struct gw *g, struct conn *c)
+{
+	char why[256];
+	if (c->cout.len) { /* the plain answer first */
+		struct tls_conn *t = c->ctls;
+		c->ctls = NULL;
+		int w = buf_write(c, false, &c->cout, NULL);
+		c->ctls = t;
+		if (w <= 0)
+			return w;
+		buf_free(&c->cout);
+	}
+	int r = tls_api->handshake(c->ctls, why, sizeof why);
+	c->c_want_out = r == TLS_WANT_WRITE;
+	if (r == TLS_WANT_READ || r == TLS_WANT_WRITE)
+		return 0;
+	if (r < 0) {
+		snprintf(c->reason, sizeof c->reason, "%s", why);
+		return -1;
+	}
+	/* the tunnel is logged as granted; each request in it gets its own event */
+	snprintf(c->reason, sizeof c->reason, "TLS terminated: a credential is bound to %s", c->host);
+	write_event(g, c);
+	c->tunnel_proto = c->proto;
+	c->tunnel_rule = c->rule;
+	c->st = C_HTTP_HEAD;
+	c->proto = P_TLS;
+	c->t_active = g->now;
+	c->deadline = g->now + g->pol->net_idle_timeout_ms * 1000;
+	return 1;
+}
+
+/* A request inside a terminated tunnel: rules, rate limits, the secret in. */
+static void on_tls_head(struct gw *g, struct conn *c)
+{
+	struct http_request req;
+	int r = http_parse_origin_request(c->cin.p, c->cin.len, &req);
+	if (r == 0) {
+		if (c->client_eof) {
+			c->event_done = !c->cin.len;
+			if (c->cin.len)
+				refuse(g, c, 400, "syntax", "incomplete request");
+			else
+				conn_close(g, c);
+		}
+		return;
+	}
+	char host[256], addr[INET6_ADDRSTRLEN];
+	uint16_t port = c->port;
+	snprintf(host, sizeof host, "%s", c->host);
+	snprintf(addr, sizeof addr, "%s", c->addr);
+	begin_request(g, c);
+	snprintf(c->host, sizeof c->host, "%s", host);
+	snprintf(c->addr, sizeof c->addr, "%s", addr);
+	c->port = port;
+	c->proto = P_TLS;
+	c->rule = c->tunnel_rule;
+	if (r < 0) {
+		refuse(g, c, -r, "syntax", "%s", -r == 400 ? "malformed request (origin-form target expected)"
+						 : "request not accepted");
+		return;
+	}
+	snprintf(c->method, sizeof c->method, "%.*s", (int)(req.method.n < 15 ? req.method.n : 15), req.method.p);
+	/* the path without its query, which can hold secrets of its own */
+	const char *q = memchr(req.path.p, '?', req.path.n);
+	size_t pn = q ? (size_t)(q - req.path.p) : req.path.n;
+	if (pn > sizeof c->path - 1)
+		pn = sizeof c->path - 1;
+	memcpy(c->path, req.path.p, pn);
+	c->path[pn] = '\0';
+	if (http_header_get(req.headers, req.n_headers, "upgrade")) {
+		refuse(g, c, 501, "credentials", "protocol upgrades are not passed on a connection with credentials");
+		return;
+	}
+	/* the request as it goes upstream, then the secret put in */
+	snprintf(req.host, sizeof req.host, "%s", c->host);
+	req.host_is_ipv6 = strchr(c->host, ':') != NULL;
+	req.port = c->port;
+	char head[HTTP_MAX_HEAD + 512], out[HTTP_MAX_HEAD + 512 + 16384];
+	ssize_t n = http_write_tls_request(&req, head, sizeof head);
+	if (n < 0) {
+		refuse(g, c, 431, "syntax", "request head too large");
+		return;
+	}
+	struct cred_outcome o;
+	update_ttls(g);
+	ssize_t m = cred_rewrite_head(g->creds, c->host, c->port, head, (size_t)n, out, sizeof out, &o);
+	c->cred = o.secret;
+	switch (o.verdict) {
+	case CRED_NONE:
+	case CRED_USED:
+		break;
+	case CRED_EXFIL:
+		c->exfil = true;
+		refuse(g, c, 403, "credentials", "%s", o.reason);
+		return;
+	case CRED_ERROR:
+		refuse(g, c, 400, "credentials", "%s", o.reason[0] ? o.reason : "request not accepted");
+		return;
+	default:
+		refuse(g, c, 403, "credentials", "%s", o.reason);
+		return;
+	}
+	struct egress_verdict v;
+	if (!egress_rate_request(&g->rules, c->rate_mask, g->now, &v)) {
+		refuse(g, c, 429, v.rule, "%s", v.reason);
+		return;
+	}
+	c->allowed = true;
+	c->req_body = req.body;
+	c->req_left = req.content_length;
+	c->req_chunk = (struct http_chunked){ 0 };
+	c->req_done = req.body == HTTP_BODY_NONE;
+	c->client_keep_alive = req.keep_alive;
+	c->head_request = req.method.n == 4 && memcmp(req.method.p, "HEAD", 4) == 0;
+	c->resp_head_done = c->resp_done = false;
+	c->resp_chunk = (struct http_chunked){ 0 };
+	c->tail_len = 0;
+	buf_take(&c->cin, (size_t)r);
+	buf_free(&c->uout);
+	if (buf_put(&c->uout, out, (size_t)m) < 0) {
+		refuse(g, c, 431, "syntax", "request head too large");
+		return;
+	}
+	explicit_bzero(out, (size_t)m);
+	c->st = C_HTTP_FWD;
+	c->t_active = g->now;
+	c->deadline = 0;
 }
 
 static void on_http_head(struct gw *g, struct conn *c)
@@ -907,6 +1298,16 @@ static void on_http_head(struct gw *g, struct conn *c)
 		c->deadline = g->now + CLOSE_GRACE_US;
 		return;
 	}
+	/* a placeholder never goes anywhere in plaintext: credentials only
+	 * travel in TLS the gateway terminated for their own hosts */
+	ssize_t ph = foreign_placeholder(g, NULL, 0, c->cin.p, (size_t)r);
+	if (ph >= 0) {
+		if (req.is_connect)
+			c->proto = P_CONNECT;
+		refuse_exfil(g, c, ph, req.is_connect ? "in a CONNECT request" : "over plain HTTP");
+		return;
+	}
+	c->tail_len = 0;
 	if (req.is_connect) {
 		c->proto = P_CONNECT;
 		c->method[0] = '\0';
@@ -1085,13 +1486,13 @@ static int drive_tunnel(struct gw *g, struct conn *c)
 {
 	int w, progress = 0;
 	if (c->cout.len) {
-		if ((w = buf_write(&c->cout, c->cfd, NULL)) < 0)
+		if ((w = buf_write(c, false, &c->cout, NULL)) < 0)
 			return -1;
 		if (w > 0)
 			buf_free(&c->cout);
 	}
 	if (c->uout.len) {
-		if ((w = buf_write(&c->uout, c->ufd, NULL)) < 0)
+		if ((w = buf_write(c, true, &c->uout, NULL)) < 0)
 			return -1;
 		if (w > 0)
 			buf_free(&c->uout);
@@ -1157,7 +1558,10 @@ static int forward_body(struct buf *src, struct buf *dst, enum http_body kind, u
 static void reset_for_next_request(struct gw *g, struct conn *c)
 {
 	write_event(g, c);
-	if (c->up_keep && !c->upstream_eof && !c->uin.len && !c->uout.len) {
+	if (c->mitm) {
+		/* a terminated tunnel keeps its one upstream (drive_http closed
+		 * the connection when the upstream would not stay) */
+	} else if (c->up_keep && !c->upstream_eof && !c->uin.len && !c->uout.len) {
 		snprintf(c->up_host, sizeof c->up_host, "%s", c->host);
 		snprintf(c->up_addr, sizeof c->up_addr, "%s", c->addr);
 		c->up_port = c->port;
@@ -1169,13 +1573,13 @@ static void reset_for_next_request(struct gw *g, struct conn *c)
 	c->up_keep = false;
 	c->st = C_HTTP_HEAD;
 	c->upstream_eof = false;
-	c->proto = P_HTTP;
+	c->proto = c->mitm ? P_TLS : P_HTTP;
 	c->t_active = g->now;
 	c->deadline = g->now + g->pol->net_idle_timeout_ms * 1000;
 }
 
 /* Read from fd within the byte-rate budget; sets *eof at EOF or error. */
-static int rated_read(struct gw *g, struct conn *c, struct buf *b, int fd, bool *eof)
+static int rated_read(struct gw *g, struct conn *c, struct buf *b, bool up, bool *eof)
 {
 	uint64_t budget = egress_rate_bytes_budget(&g->rules, c->rate_mask, g->now);
 	if (*eof || !room(b))
@@ -1184,7 +1588,7 @@ static int rated_read(struct gw *g, struct conn *c, struct buf *b, int fd, bool 
 		c->throttled_until = g->now + SWEEP_US;
 		return 0;
 	}
-	ssize_t n = buf_read(b, fd, budget);
+	ssize_t n = buf_read(c, up, b, budget);
 	if (n < 0)
 		*eof = true;
 	return n != 0; /* the bytes are charged when written on */
@@ -1198,10 +1602,18 @@ static int drive_http(struct gw *g, struct conn *c)
 	c->throttled_until = 0;
 	/* request body: client -> uout */
 	if (!c->req_done) {
-		progress |= rated_read(g, c, &c->cin, c->cfd, &c->client_eof);
+		progress |= rated_read(g, c, &c->cin, false, &c->client_eof);
+		size_t before = c->uout.len;
 		if ((r = forward_body(&c->cin, &c->uout, c->req_body, &c->req_left, &c->req_chunk,
 				      &c->req_done, c->client_eof)) < 0) {
 			refuse(g, c, 400, "syntax", "malformed chunked request body");
+			return 0;
+		}
+		ssize_t ph = c->uout.len > before && g->creds && g->creds->n ?
+			foreign_in_stream(g, c, c->mitm ? c->host : NULL, c->uout.p + before, c->uout.len - before) : -1;
+		if (ph >= 0) {
+			refuse_exfil(g, c, ph, c->mitm ? "in a request body to a host it is not bound to"
+							: "in a plain HTTP request body");
 			return 0;
 		}
 		progress |= r;
@@ -1209,7 +1621,7 @@ static int drive_http(struct gw *g, struct conn *c)
 			return -1; /* the client gave up mid-body */
 	}
 	size_t pending = c->uout.len;
-	if (c->uout.len && (r = buf_write_rated(&c->uout, c->ufd, &c->up, &g->rules, c->rate_mask)) < 0) {
+	if (c->uout.len && (r = buf_write_rated(c, true, &c->uout, SIZE_MAX, &c->up, &g->rules, c->rate_mask)) < 0) {
 		if (!c->resp_head_done) {
 			refuse(g, c, 502, c->rule, "upstream closed the connection");
 			return 0;
@@ -1219,7 +1631,7 @@ static int drive_http(struct gw *g, struct conn *c)
 	progress |= c->uout.len != pending;
 	/* response: upstream -> uin -> cout */
 	if (!c->resp_done)
-		progress |= rated_read(g, c, &c->uin, c->ufd, &c->upstream_eof);
+		progress |= rated_read(g, c, &c->uin, true, &c->upstream_eof);
 	while (!c->resp_head_done && c->uin.len) {
 		struct http_response res;
 		r = http_parse_response(c->uin.p, c->uin.len, c->head_request, &res);
@@ -1231,7 +1643,13 @@ static int drive_http(struct gw *g, struct conn *c)
 		}
 		char head[BUF_CAP];
 		bool interim = res.status < 200;
+		const struct http_span *conn_hdr = http_header_get(res.headers, res.n_headers, "connection");
+		bool up_keep = res.body != HTTP_BODY_UNTIL_CLOSE && res.minor >= 1 &&
+			       !(conn_hdr && http_token_in(conn_hdr, "close"));
 		c->keep = c->client_keep_alive && res.body != HTTP_BODY_UNTIL_CLOSE;
+		/* a terminated tunnel has one upstream: when it goes, so does the client */
+		if (c->mitm)
+			c->keep = c->keep && up_keep;
 		ssize_t n = http_write_client_response(&res, c->uin.p, interim || c->keep, head, sizeof head);
 		if (n < 0 || (size_t)n > room(&c->cout)) {
 			refuse(g, c, 502, c->rule, "response head too large");
@@ -1244,9 +1662,7 @@ static int drive_http(struct gw *g, struct conn *c)
 			continue; /* 100 Continue: the real answer follows */
 		c->status = res.status;
 		c->resp_head_done = true;
-		const struct http_span *conn_hdr = http_header_get(res.headers, res.n_headers, "connection");
-		c->up_keep = res.body != HTTP_BODY_UNTIL_CLOSE && res.minor >= 1 &&
-			     !(conn_hdr && http_token_in(conn_hdr, "close"));
+		c->up_keep = up_keep;
 		c->resp_body = res.body;
 		c->resp_left = res.content_length;
 	}
@@ -1266,14 +1682,15 @@ static int drive_http(struct gw *g, struct conn *c)
 		}
 	}
 	pending = c->cout.len;
-	if (c->cout.len && (r = buf_write_rated(&c->cout, c->cfd, &c->down, &g->rules, c->rate_mask)) < 0)
+	if (cout_ready(g, c) && (r = buf_write_rated(c, false, &c->cout, cout_ready(g, c), &c->down, &g->rules,
+						     c->rate_mask)) < 0)
 		return -1;
 	/* a write makes room: the next round may read and move more */
 	progress |= c->cout.len != pending;
 	if (progress)
 		c->t_active = g->now;
 	if (c->resp_done && !c->cout.len) {
-		if (!c->keep || !c->req_done)
+		if (!c->keep || !c->req_done || (c->mitm && (c->uin.len || c->upstream_eof)))
 			return -1;
 		reset_for_next_request(g, c);
 		return 1;
@@ -1286,7 +1703,13 @@ static int drive_head(struct gw *g, struct conn *c)
 {
 	int progress = 0;
 	size_t had = c->cin.len;
-	if (c->ufd >= 0 && c->st == C_HTTP_HEAD) {
+	if (c->ufd >= 0 && c->st == C_HTTP_HEAD && c->mitm) {
+		/* the upstream of a terminated tunnel: TLS records it sends
+		 * unasked (session tickets) are taken in; data or a close ends
+		 * the connection (the client will open another) */
+		if (buf_read(c, true, &c->uin, BUF_CAP) != 0 || c->uin.len)
+			return -1;
+	} else if (c->ufd >= 0 && c->st == C_HTTP_HEAD) {
 		/* a kept upstream connection that closes, or speaks unasked, is dropped */
 		char b;
 		ssize_t n = recv(c->ufd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -1294,7 +1717,7 @@ static int drive_head(struct gw *g, struct conn *c)
 			close_upstream(c);
 	}
 	if (!c->client_eof && room(&c->cin)) {
-		ssize_t r = buf_read(&c->cin, c->cfd, BUF_CAP);
+		ssize_t r = buf_read(c, false, &c->cin, BUF_CAP);
 		if (r < 0)
 			c->client_eof = true;
 		progress = r != 0;
@@ -1324,7 +1747,9 @@ static int drive_head(struct gw *g, struct conn *c)
 	}
 	enum cstate before = c->st;
 	size_t len = c->cin.len;
-	if (c->st == C_HTTP_HEAD && (c->cin.len || c->client_eof))
+	if (c->st == C_HTTP_HEAD && (c->cin.len || c->client_eof) && c->mitm)
+		on_tls_head(g, c);
+	else if (c->st == C_HTTP_HEAD && (c->cin.len || c->client_eof))
 		on_http_head(g, c);
 	else if (c->st >= C_SOCKS_GREET && c->st <= C_SOCKS_REQ && (c->cin.len || c->client_eof)) {
 		on_socks(g, c);
@@ -1341,10 +1766,12 @@ static int drive_head(struct gw *g, struct conn *c)
 static int drive_closing(struct gw *g, struct conn *c)
 {
 	char sink[4096];
-	int w = buf_write(&c->cout, c->cfd, NULL);
+	int w = buf_write(c, false, &c->cout, NULL);
 	if (w <= 0)
 		return w;
 	if (!c->lingering) {
+		if (c->ctls)
+			tls_api->shutdown(c->ctls);
 		shutdown(c->cfd, SHUT_WR);
 		c->lingering = true;
 		uint64_t limit = g->now + 2 * 1000000ull;
@@ -1352,7 +1779,7 @@ static int drive_closing(struct gw *g, struct conn *c)
 			c->deadline = limit;
 	}
 	for (;;) {
-		ssize_t n = recv(c->cfd, sink, sizeof sink, 0);
+		ssize_t n = io_recv(c, false, sink, sizeof sink);
 		if (n > 0 && (c->discarded += (uint64_t)n) < (1u << 20))
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -1378,6 +1805,12 @@ static void update_interest(struct gw *g, struct conn *c)
 	case C_CONNECTING:
 		uw |= EPOLLOUT;
 		break;
+	case C_TLS_UP:
+		uw |= c->u_want_out ? EPOLLOUT : EPOLLIN;
+		break;
+	case C_TLS_DOWN:
+		cw |= c->cout.len || c->c_want_out ? EPOLLOUT : EPOLLIN;
+		break;
 	case C_TUNNEL:
 		if (c->cout.len || c->in_down)
 			cw |= EPOLLOUT;
@@ -1391,7 +1824,7 @@ static void update_interest(struct gw *g, struct conn *c)
 			uw |= EPOLLIN;
 		break;
 	case C_HTTP_FWD:
-		if (c->cout.len)
+		if (cout_ready(g, c))
 			cw |= EPOLLOUT;
 		if (c->uout.len)
 			uw |= EPOLLOUT;
@@ -1406,6 +1839,12 @@ static void update_interest(struct gw *g, struct conn *c)
 		cw |= c->cout.len ? EPOLLOUT : EPOLLIN;
 		break;
 	}
+	/* a TLS end that must send before it can go on (a key update, an
+	 * alert) waits for room, whatever the state */
+	if (c->c_want_out && c->st != C_TLS_UP)
+		cw |= EPOLLOUT;
+	if (c->u_want_out && c->st != C_TLS_DOWN)
+		uw |= EPOLLOUT;
 	set_interest(g, c->cfd, &c->cev, cw, c);
 	set_interest(g, c->ufd, &c->uev, uw, (char *)c + 1);
 }
@@ -1416,13 +1855,19 @@ static void drive(struct gw *g, struct conn *c)
 		int r = 0;
 		switch (c->st) {
 		case C_SNIFF: case C_HTTP_HEAD: case C_SOCKS_GREET: case C_SOCKS_AUTH: case C_SOCKS_REQ:
-			if (c->cout.len && buf_write(&c->cout, c->cfd, NULL) < 0)
+			if (c->cout.len && buf_write(c, false, &c->cout, NULL) < 0)
 				r = -1;
 			else
 				r = drive_head(g, c);
 			break;
 		case C_RESOLVING:
 		case C_CONNECTING:
+			break;
+		case C_TLS_UP:
+			r = drive_tls_up(g, c);
+			break;
+		case C_TLS_DOWN:
+			r = drive_tls_down(g, c);
 			break;
 		case C_TUNNEL:
 			r = drive_tunnel(g, c);
@@ -1441,8 +1886,13 @@ static void drive(struct gw *g, struct conn *c)
 		if (r == 0)
 			break;
 	}
-	if (!c->dead)
-		update_interest(g, c);
+	if (c->dead)
+		return;
+	/* decrypted bytes waiting inside a TLS end wake no epoll: the sweep
+	 * comes back for them */
+	if (c->mitm && ((c->ctls && tls_api->pending(c->ctls)) || (c->utls && tls_api->pending(c->utls))))
+		c->throttled_until = g->now;
+	update_interest(g, c);
 }
 
 /* ---- accepting ---------------------------------------------------------- */
@@ -1474,6 +1924,7 @@ static void on_accept(struct gw *g)
 			return;
 		}
 		c->cfd = fd;
+		c->cred = -1;
 		c->ufd = c->pipe_up[0] = c->pipe_up[1] = c->pipe_down[0] = c->pipe_down[1] = -1;
 		c->t_start = c->t_active = g->now;
 		c->deadline = g->now + g->pol->net_request_timeout_ms * 1000;
@@ -1536,8 +1987,16 @@ static void sweep(struct gw *g)
 				}
 			}
 			break;
+		case C_TLS_DOWN:
+			if (g->now >= c->deadline) {
+				snprintf(c->reason, sizeof c->reason, "no TLS handshake from the client within %llu ms",
+					 (unsigned long long)g->pol->net_connect_timeout_ms);
+				conn_close(g, c);
+			}
+			break;
 		case C_RESOLVING:
 		case C_CONNECTING:
+		case C_TLS_UP:
 			if (g->now >= c->deadline) {
 				refuse(g, c, 504, c->rule, "no connection to %s port %u within %llu ms", c->host,
 				       c->port, (unsigned long long)g->pol->net_connect_timeout_ms);
@@ -1624,6 +2083,7 @@ static void do_sync(struct gw *g)
 	(void)!write(g->cfg->ctl_fd, reply, sizeof reply);
 	g->counters = (struct gw_counters){ 0 };
 	g->event_bytes = 0;
+	g->cred_t0 = now_us(); /* the next exec's secrets start a new TTL */
 }
 
 static void dispatch(struct gw *g, struct epoll_event *ev, int n)
@@ -1678,6 +2138,19 @@ static int gw_setup(struct gw *g, const struct gateway_config *cfg, al_error *er
 		return -1;
 	if (cfg->auth)
 		base64_encode(cfg->auth, strlen(cfg->auth) > 500 ? 500 : strlen(cfg->auth), g->auth_b64);
+	if (cfg->creds && cfg->creds->n) {
+		char why[256];
+		if (!cfg->tls || !cfg->ca)
+			return al_err(err, EINVAL, "credentials without the TLS module");
+		if (cfg->tls->ca_ready(cfg->ca, why, sizeof why) < 0)
+			return al_err(err, EINVAL, "TLS for credentials: %s", why);
+		g->tls = tls_api = cfg->tls;
+		g->creds = cfg->creds;
+		g->cred_t0 = now_us();
+		for (size_t i = 0; i < cfg->creds->n; i++)
+			if (cfg->creds->v[i].len > g->value_max)
+				g->value_max = cfg->creds->v[i].len;
+	}
 	/* a tunnel holds four fds besides its two sockets */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -1795,6 +2268,9 @@ AL_API int al_gateway_serve(const al_policy *p, const al_gateway_opts *o, al_err
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
+	if (p->n_secrets)
+		return al_err(err, EINVAL, "credentials.secrets: the standalone gateway does not inject "
+			      "credentials (their CA is trusted only inside a run's sandbox); remove them");
 	if (parse_listen(o->listen, &ss, &len, err) < 0)
 		return -1;
 	_cleanup_close_ int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

@@ -505,7 +505,9 @@ _Noreturn void sandbox_init_main(struct al_sandbox *sb, int sock)
 		fail(&c);
 	}
 	size_t k = 0;
-	if (sb->src.workspace_fd >= 0 && (m.a & 1) && k < nfds) {
+	if ((m.a & GO_CA_BUNDLE) && nfds > 0)
+		sb->src.ca_bundle_fd = fds[--nfds];
+	if (sb->src.workspace_fd >= 0 && (m.a & GO_WORKSPACE) && k < nfds) {
 		close(sb->src.workspace_fd);
 		sb->src.workspace_fd = fds[k++];
 		sb->src.workspace_is_mount_fd = true;

@@ -100,6 +100,8 @@ struct breaker_cfg {
 	uint64_t window_ms, cooldown_ms;
 };
 
+struct cred_secret; /* cred.h: credentials.secrets[] */
+
 /* Where the sandbox finds the gateway (inside its own network namespace). */
 #define AL_GATEWAY_PORT 3128
 
@@ -143,11 +145,17 @@ struct al_policy {
 	struct al_strlist syscalls_allow; /* removed from the default deny list */
 	char *hostname;
 
+	/* credentials (cred.c, the gateway): secrets the sandbox only sees as placeholders */
+	bool cred_jit;			  /* credentials.mode: just_in_time */
+	struct cred_secret *secrets;
+	size_t n_secrets;
+
 	/* output gate (scan.c): what the sandbox prints passes it */
 	bool out_secret_scanning;  /* redact known formats, this run's secrets, high entropy */
 	bool out_strip_html;
 	bool out_flag_instructions;
 	double out_entropy_bits;   /* bits per char at or above which a token is a secret */
+	uint64_t out_max_bytes;	   /* per stream (stdout, stderr); 0 = none */
 
 	/* audit (audit.c, alert.c, breaker.c) */
 	char *audit_log;	   /* NULL = no audit trail */
@@ -257,7 +265,12 @@ struct mount_sources {
 	bool mount_is_mount_fd[AL_MAX_MOUNTS];
 	size_t n;
 	struct source_id root_id, workspace_id, mount_ids[AL_MAX_MOUNTS];
+	int ca_bundle_fd;  /* child: the per-run CA then the host's roots (a memfd), or -1 */
 };
+/* Where the sandbox finds the per-run CA of a run with credentials. */
+#define AL_CA_DIR "/run/airlock"
+#define AL_CA_FILE AL_CA_DIR "/ca.pem"		/* the per-run CA alone */
+#define AL_CA_BUNDLE AL_CA_DIR "/ca-bundle.pem" /* the host's roots and the per-run CA */
 /* expect: NULL in the supervisor; in the child, what the supervisor saw. */
 int mounts_open_sources(const struct al_policy *p, struct mount_sources *src,
 			const struct mount_sources *expect, al_error *err);

@@ -282,6 +282,12 @@ static int check_nesting(const struct al_policy *p, al_error *err)
 		paths[n] = p->mounts[i].source;
 		writable[n++] = p->mounts[i].writable;
 	}
+	for (size_t i = 0; p->n_secrets && i < p->n_mounts; i++) {
+		const char *t = p->mounts[i].target;
+		if (!strcmp(t, "/run") || !strncmp(t, AL_CA_DIR, strlen(AL_CA_DIR)))
+			return al_err(err, EINVAL, "a mount on %s would hide %s, where a run with "
+				      "credentials keeps its CA; mount it elsewhere", t, AL_CA_DIR);
+	}
 	for (size_t w = 0; w < n; w++) {
 		char wreal[PATH_MAX];
 		if (!writable[w])
@@ -301,7 +307,7 @@ static int check_nesting(const struct al_policy *p, al_error *err)
 int mounts_open_sources(const struct al_policy *p, struct mount_sources *src,
 			const struct mount_sources *expect, al_error *err)
 {
-	*src = (struct mount_sources){ .root_fd = -1, .workspace_fd = -1 };
+	*src = (struct mount_sources){ .root_fd = -1, .workspace_fd = -1, .ca_bundle_fd = -1 };
 	for (size_t i = 0; i < AL_MAX_MOUNTS; i++)
 		src->mount_fds[i] = -1;
 	if (p->n_mounts > AL_MAX_MOUNTS)
@@ -342,12 +348,14 @@ void mounts_close_sources(struct mount_sources *src)
 	for (size_t i = 0; i < src->n; i++)
 		if (src->mount_fds[i] >= 0)
 			close(src->mount_fds[i]);
+	if (src->ca_bundle_fd >= 0)
+		close(src->ca_bundle_fd);
 	mounts_forget_fds(src);
 }
 
 void mounts_forget_fds(struct mount_sources *src)
 {
-	src->root_fd = src->workspace_fd = -1;
+	src->root_fd = src->workspace_fd = src->ca_bundle_fd = -1;
 	for (size_t i = 0; i < AL_MAX_MOUNTS; i++)
 		src->mount_fds[i] = -1;
 }
@@ -868,13 +876,60 @@ static int enter_new_root(al_error *err)
 	return remount("/", MS_RDONLY | MS_NOSUID | MS_NODEV, err);
 }
 
+/* Copy from fd's start to a new read-only file; up to `stop` (a string that
+ * ends what is copied, included) or to the end. */
+static int write_file_from(int fd, const char *path, const char *stop, al_error *err)
+{
+	char buf[16384];
+	_cleanup_close_ int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
+	if (out < 0)
+		return al_errno(err, "creating %s", path);
+	off_t off = 0;
+	for (;;) {
+		ssize_t n = pread(fd, buf, sizeof buf, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return al_errno(err, "reading the CA bundle");
+		if (n == 0)
+			return 0;
+		size_t k = (size_t)n;
+		const char *end = stop ? memmem(buf, k, stop, strlen(stop)) : NULL;
+		if (end)
+			k = (size_t)(end - buf) + strlen(stop);
+		if (write(out, buf, k) != (ssize_t)k)
+			return al_errno(err, "writing %s", path);
+		if (end)
+			return 0;
+		off += n;
+	}
+}
+
+/* The per-run CA of a run with credentials, where the sandbox's TLS
+ * clients are pointed at it (exec.c sets SSL_CERT_FILE and the rest). In
+ * the root tmpfs, which becomes read-only with the rest of the root. */
+static int write_ca_files(const struct mount_sources *src, al_error *err)
+{
+	if (src->ca_bundle_fd < 0)
+		return 0;
+	if (make_dirs(NEWROOT AL_CA_DIR, err) < 0 ||
+	    write_file_from(src->ca_bundle_fd, NEWROOT AL_CA_FILE, "-----END CERTIFICATE-----\n", err) < 0 ||
+	    write_file_from(src->ca_bundle_fd, NEWROOT AL_CA_BUNDLE, NULL, err) < 0)
+		return al_error_wrap(err, "per-run CA");
+	return 0;
+}
+
 int mounts_setup(const struct al_policy *p, const struct mount_sources *src, al_error *err)
 {
 	/* Private: nothing we mount reaches the host, and nothing the host
 	 * mounts later under a bound directory appears here unfiltered. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return al_errno(err, "making mounts private");
-	if (mount_tmpfs(NEWROOT, MS_NOSUID | MS_NODEV, "0755", 1 << 20, err) < 0)
+	struct stat bundle;
+	uint64_t root_size = 1 << 20;
+	if (src->ca_bundle_fd >= 0 && fstat(src->ca_bundle_fd, &bundle) == 0)
+		root_size += 2 * (uint64_t)bundle.st_size;
+	if (mount_tmpfs(NEWROOT, MS_NOSUID | MS_NODEV, "0755", root_size, err) < 0)
 		return -1;
 	if (make_hide_sources(err) < 0)
 		return -1;
@@ -885,6 +940,8 @@ int mounts_setup(const struct al_policy *p, const struct mount_sources *src, al_
 		if (make_dirs(path, err) < 0)
 			return -1;
 	}
+	if (write_ca_files(src, err) < 0)
+		return -1;
 	if (bind_system_dirs(p, src->root_fd, err) < 0)
 		return al_error_wrap(err, "system directories");
 	if (hide_etc_secrets(err) < 0)

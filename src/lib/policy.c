@@ -13,9 +13,11 @@
  * are refused by the same code in the same words.
  */
 #include "alert.h"
+#include "cred.h"
 #include "egress.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -93,6 +95,8 @@ static bool defaults_complete(const struct al_policy *p)
 	       p->env_allow.n == ARRAY_LEN(default_env_allow);
 }
 
+static void cred_secret_clear(struct cred_secret *c);
+
 void policy_clear(struct al_policy *p)
 {
 	free(p->root);
@@ -122,6 +126,9 @@ void policy_clear(struct al_policy *p)
 		free(p->alerts[i].webhook);
 	}
 	free(p->alerts);
+	for (size_t i = 0; i < p->n_secrets; i++)
+		cred_secret_clear(&p->secrets[i]);
+	free(p->secrets);
 	memset(p, 0, sizeof *p);
 }
 
@@ -129,6 +136,27 @@ static int dup_or_null(char **dst, const char *src)
 {
 	*dst = src ? strdup(src) : NULL;
 	return src && !*dst ? -1 : 0;
+}
+
+static void cred_secret_clear(struct cred_secret *c)
+{
+	free(c->name);
+	free(c->from);
+	free(c->header);
+	free(c->format);
+	al_strlist_clear(&c->hosts);
+	al_strlist_clear(&c->rules);
+	memset(c, 0, sizeof *c);
+}
+
+static int cred_secret_copy(struct cred_secret *d, const struct cred_secret *c)
+{
+	*d = (struct cred_secret){ .ttl_ms = c->ttl_ms };
+	if (dup_or_null(&d->name, c->name) < 0 || dup_or_null(&d->from, c->from) < 0 ||
+	    dup_or_null(&d->header, c->header) < 0 || dup_or_null(&d->format, c->format) < 0 ||
+	    al_strlist_copy(&d->hosts, &c->hosts) < 0 || al_strlist_copy(&d->rules, &c->rules) < 0)
+		return -1;
+	return 0;
 }
 
 int policy_copy(struct al_policy *dst, const struct al_policy *src)
@@ -145,6 +173,17 @@ int policy_copy(struct al_policy *dst, const struct al_policy *src)
 	dst->audit_log = dst->audit_agent = dst->audit_state_dir = NULL;
 	dst->alerts = NULL;
 	dst->n_alerts = 0;
+	dst->secrets = NULL;
+	dst->n_secrets = 0;
+	if (src->n_secrets) {
+		if (!(dst->secrets = calloc(src->n_secrets, sizeof *dst->secrets)))
+			goto fail;
+		for (; dst->n_secrets < src->n_secrets; dst->n_secrets++)
+			if (cred_secret_copy(&dst->secrets[dst->n_secrets], &src->secrets[dst->n_secrets]) < 0) {
+				dst->n_secrets++; /* so policy_clear frees the half-made one */
+				goto fail;
+			}
+	}
 	if (dup_or_null(&dst->audit_log, src->audit_log) < 0 ||
 	    dup_or_null(&dst->audit_agent, src->audit_agent) < 0 ||
 	    dup_or_null(&dst->audit_state_dir, src->audit_state_dir) < 0)
@@ -259,6 +298,8 @@ struct loader {
 	struct mount_draft mount;    /* the host mount being read */
 	size_t net_none_line;	     /* network.mode: none was given here (0 = not) */
 	bool egress_given;	     /* an allow entry was given in this load */
+	size_t cred_none_line;	     /* credentials.mode: none was given here (0 = not) */
+	size_t secrets_line;	     /* the first secret given in this load */
 	char msg[sizeof ((al_error *)0)->msg];
 	size_t len;
 	bool full;
@@ -344,6 +385,38 @@ static void loader_begin(struct loader *l, const struct al_policy *p)
 		problem_at(l, 0, NULL, "out of memory");
 }
 
+static bool valid_env_name(const char *s);
+
+/* Secrets only make sense with a gateway that can put them in, and must not
+ * reach the sandbox some other way. */
+static void check_credentials(struct loader *l)
+{
+	struct al_policy *p = &l->scratch;
+	if (!p->n_secrets)
+		return;
+	if (l->cred_none_line && l->secrets_line) {
+		problem_at(l, l->cred_none_line, "credentials.mode",
+			   "'none' contradicts the secrets given; use mode: just_in_time");
+		return;
+	}
+	p->cred_jit = true;
+	if (p->net_mode != AL_NET_GATEWAY)
+		problem_at(l, l->secrets_line, "credentials.secrets",
+			   "secrets are injected by the egress gateway: set network.mode: gateway and allow "
+			   "their hosts in network.egress_allowlist");
+	for (size_t i = 0; i < p->n_secrets; i++) {
+		const struct cred_secret *c = &p->secrets[i];
+		if (c->from && !strncmp(c->from, "env:", 4) && al_strlist_contains(&p->env_allow, c->from + 4))
+			problem_at(l, l->secrets_line, "process.env.allow",
+				   "'%s' would pass the real value of secret %s into the sandbox; remove it",
+				   c->from + 4, c->name);
+		if (al_strlist_contains(&p->env_allow, c->name))
+			problem_at(l, l->secrets_line, "process.env.allow",
+				   "'%s' is a secret: the sandbox gets its placeholder; remove it from env.allow",
+				   c->name);
+	}
+}
+
 /* Commit the scratch policy if nothing was wrong, else report everything. */
 static int loader_finish(struct loader *l, struct al_policy *p, al_error *err)
 {
@@ -357,6 +430,7 @@ static int loader_finish(struct loader *l, struct al_policy *p, al_error *err)
 	else if (l->egress_given)
 		l->scratch.net_mode = AL_NET_GATEWAY;
 	l->scratch.breaker_on = l->scratch.breaker.max_violations || l->scratch.breaker.max_failures;
+	check_credentials(l);
 	if (l->scratch.breaker_on && !l->scratch.audit_agent)
 		problem_at(l, 0, "audit.circuit_breaker", "needs audit.agent (the identity it counts for)");
 	if (l->egress_given && l->net_none_line)
@@ -682,14 +756,6 @@ static size_t list_items(struct loader *l, yaml_node_t *n, const char *path, con
 static void parse_list(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
 {
 	list_items(l, n, path, f);
-}
-
-/* A list whose entries need a part airlock does not have yet: it may be
- * given, and is checked, but only empty. */
-static void refused_list(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
-{
-	if (list_items(l, n, path, f) > 0)
-		problem(l, n, path, "not supported yet (%s); leave it empty", f->what);
 }
 
 /* ---- numbers -------------------------------------------------------------- */
@@ -1517,6 +1583,230 @@ static void set_entropy(struct loader *l, yaml_node_t *n, const char *path, cons
 		l->p->out_entropy_bits = v;
 }
 
+/* ---- credentials ------------------------------------------------------------ */
+
+/* A secret's host: "name", "*.suffix" or an address, with ":port" (443
+ * when not given); stored normalised as "name:port". */
+static bool cred_host_parse(const char *s, char out[272], const char **why)
+{
+	struct egress_entry e;
+	char with_port[300];
+	if (egress_parse_entry(s, true, &e, why) < 0) {
+		snprintf(with_port, sizeof with_port, "%s:443", s);
+		if (egress_parse_entry(with_port, true, &e, why) < 0)
+			return false;
+	}
+	if (e.kind == EG_ADDR && e.prefix != (e.family == AF_INET ? 32u : 128u)) {
+		*why = "an address range cannot hold a credential; name one address";
+		return false;
+	}
+	snprintf(out, 272, "%s", e.text);
+	return true;
+}
+
+/* "METHOD /path-glob": a method token or "*", one space, a path glob. */
+static bool cred_rule_ok(const char *s)
+{
+	const char *sp = strchr(s, ' ');
+	if (!sp || sp == s || sp[1] != '/' || strchr(sp + 1, ' '))
+		return false;
+	for (const char *c = s; c < sp; c++)
+		if (!(isupper((unsigned char)*c) || *c == '*' || *c == '-' || *c == '_'))
+			return false;
+	for (const char *c = sp + 1; *c; c++)
+		if ((unsigned char)*c <= 0x20 || *c == 0x7f)
+			return false;
+	return !(sp - s > 1 && memchr(s, '*', (size_t)(sp - s)));
+}
+
+static char *host_path(struct loader *l, yaml_node_t *n, const char *path, const char *s);
+
+static bool cred_source_ok(struct loader *l, yaml_node_t *n, const char *path, const char *s, char **out,
+			   const char **why)
+{
+	if (strncmp(s, "env:", 4) == 0) {
+		*why = "env: needs a variable name (env:OPENAI_API_KEY)";
+		return valid_env_name(s + 4) && (*out = strdup(s));
+	}
+	if (strncmp(s, "file:", 5) == 0) {
+		*why = "file: needs a path (file:/run/secrets/openai)";
+		if (!s[5])
+			return false;
+		/* resolved now, like every host path: the run may start elsewhere */
+		_cleanup_free_ char *abs = host_path(l, n, path, s + 5);
+		if (!abs)
+			return true; /* host_path said why */
+		return asprintf(out, "file:%s", abs) > 0;
+	}
+	if (strncmp(s, "command:", 8) == 0) {
+		*why = "command: needs a command (command:vault kv get -field=key secret/openai)";
+		return s[8 + strspn(s + 8, " \t")] && (*out = strdup(s));
+	}
+	*why = "expected env:NAME, file:PATH or command:COMMAND";
+	return false;
+}
+
+static void add_text_item(struct loader *l, yaml_node_t *n, const char *path, struct al_strlist *to,
+			  const char *what, bool (*ok)(const char *s, char out[272], const char **why))
+{
+	if (n->type != YAML_SEQUENCE_NODE) {
+		problem(l, n, path, "expected a list of %s, got %s", what, GOT(n));
+		return;
+	}
+	size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (count > 64) {
+		problem(l, n, path, "%zu entries; at most 64 are allowed", count);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *it = node_at(l, n->data.sequence.items.start[i]);
+		char child[PATH_BUF], norm[272];
+		const char *s, *why = "invalid";
+		snprintf(child, sizeof child, "%s[%zu]", path, i);
+		if (!(s = need_text(l, it, child, what)))
+			continue;
+		if (!ok(s, norm, &why))
+			problem(l, it, child, "%s: '%s'", why, SHOWN(s));
+		else if (strset_add(to, norm) < 0)
+			out_of_memory(l, it, child);
+	}
+}
+
+static bool rule_item(const char *s, char out[272], const char **why)
+{
+	*why = "expected \"METHOD /path\" (METHOD in capitals or *, the path may hold * and ?)";
+	if (strlen(s) >= 272 || !cred_rule_ok(s))
+		return false;
+	snprintf(out, 272, "%s", s);
+	return true;
+}
+
+static const char *const secret_keys[] = { "name", "from", "hosts", "inject", "ttl_seconds", "allow",
+					   "rules", NULL };
+
+static void add_secret(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	struct cred_secret c = { 0 };
+	unsigned before = l->n_problems;
+	char child[PATH_BUF];
+	const char *s, *why;
+	if (n->type != YAML_MAPPING_NODE) {
+		problem(l, n, path, "expected a mapping {name, from, hosts, inject, ttl_seconds, allow}, got %s",
+			GOT(n));
+		return;
+	}
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node_at(l, pr->key);
+		const char *key = need_text(l, k, path, "a key name");
+		if (!key)
+			continue;
+		join_path(child, path, key);
+		if (!word_in(key, secret_keys))
+			problem(l, k, child, "unknown key; expected one of: name, from, hosts, inject, "
+				"ttl_seconds, allow");
+	}
+	yaml_node_t *v_name = map_value(l, n, "name"), *v_from = map_value(l, n, "from"),
+		    *v_hosts = map_value(l, n, "hosts"), *v_inject = map_value(l, n, "inject"),
+		    *v_ttl = map_value(l, n, "ttl_seconds"), *v_allow = map_value(l, n, "allow"),
+		    *v_rules = map_value(l, n, "rules");
+	if (!v_name)
+		problem(l, n, path, "missing 'name' (the variable the sandbox sees)");
+	if (!v_from)
+		problem(l, n, path, "missing 'from' (env:NAME, file:PATH or command:COMMAND)");
+	if (!v_hosts)
+		problem(l, n, path, "missing 'hosts' (where the real value may go)");
+	if (v_allow && v_rules)
+		problem(l, v_rules, path, "give allow or rules, not both");
+	join_path(child, path, "name");
+	if (v_name && (s = need_text(l, v_name, child, "a variable name"))) {
+		if (!valid_env_name(s))
+			problem(l, v_name, child, "invalid variable name '%s' (letters, digits, _; not starting "
+				"with a digit)", SHOWN(s));
+		else if (!(c.name = strdup(s)))
+			out_of_memory(l, n, child);
+		for (size_t i = 0; c.name && i < l->p->n_secrets; i++)
+			if (strcmp(l->p->secrets[i].name, s) == 0)
+				problem(l, v_name, child, "'%s' is already a secret", s);
+	}
+	join_path(child, path, "from");
+	if (v_from && (s = need_text(l, v_from, child, "env:NAME, file:PATH or command:COMMAND")) &&
+	    !cred_source_ok(l, v_from, child, s, &c.from, &why))
+		problem(l, v_from, child, "%s, got '%s'", why, SHOWN(s));
+	join_path(child, path, "hosts");
+	if (v_hosts) {
+		add_text_item(l, v_hosts, child, &c.hosts, "host names", cred_host_parse);
+		if (l->n_problems == before && !c.hosts.n)
+			problem(l, v_hosts, child, "needs at least one host");
+	}
+	join_path(child, path, v_rules ? "rules" : "allow");
+	if (v_allow || v_rules)
+		add_text_item(l, v_allow ? v_allow : v_rules, child, &c.rules, "\"METHOD /path\" rules",
+			      rule_item);
+	join_path(child, path, "ttl_seconds");
+	if (v_ttl && (s = need_text(l, v_ttl, child, "a number of seconds"))) {
+		uint64_t secs;
+		if (parse_count(s, &secs, &why) < 0 || secs < 1 || secs > 7 * 86400)
+			problem(l, v_ttl, child, "'%s': expected seconds from 1 to 604800", SHOWN(s));
+		else
+			c.ttl_ms = secs * 1000;
+	}
+	join_path(child, path, "inject");
+	if (v_inject && v_inject->type != YAML_MAPPING_NODE) {
+		problem(l, v_inject, child, "expected a mapping {header, format}, got %s", GOT(v_inject));
+	} else if (v_inject) {
+		static const char *const inject_keys[] = { "header", "format", NULL };
+		char sub[PATH_BUF];
+		for (yaml_node_pair_t *pr = v_inject->data.mapping.pairs.start;
+		     pr < v_inject->data.mapping.pairs.top; pr++) {
+			yaml_node_t *k = node_at(l, pr->key);
+			const char *key = need_text(l, k, child, "a key name");
+			join_path(sub, child, key ? key : "");
+			if (key && !word_in(key, inject_keys))
+				problem(l, k, sub, "unknown key; expected header or format");
+		}
+		yaml_node_t *h = map_value(l, v_inject, "header"), *fm = map_value(l, v_inject, "format");
+		join_path(sub, child, "header");
+		if (!h)
+			problem(l, v_inject, child, "missing 'header' (such as Authorization)");
+		else if ((s = need_text(l, h, sub, "a header name"))) {
+			bool ok = *s && strlen(s) < 100;
+			for (const char *p = s; *p; p++)
+				ok &= isalnum((unsigned char)*p) || *p == '-' || *p == '_';
+			if (!ok || !strcasecmp(s, "host") || !strcasecmp(s, "content-length") ||
+			    !strcasecmp(s, "transfer-encoding") || !strcasecmp(s, "connection"))
+				problem(l, h, sub, "'%s' is not a header a credential can go in", SHOWN(s));
+			else if (!(c.header = strdup(s)))
+				out_of_memory(l, h, sub);
+		}
+		join_path(sub, child, "format");
+		if (fm && (s = need_text(l, fm, sub, "a format such as \"Bearer {}\""))) {
+			const char *at = strstr(s, "{}");
+			bool ok = at && !strstr(at + 2, "{}") && strlen(s) < 200;
+			for (const char *p = s; *p; p++)
+				ok &= (unsigned char)*p >= 0x20 && *p != 0x7f;
+			if (!ok)
+				problem(l, fm, sub, "'%s': expected one {} where the value goes, such as \"Bearer {}\"",
+					SHOWN(s));
+			else if (!(c.format = strdup(s)))
+				out_of_memory(l, fm, sub);
+		}
+	}
+	if (l->n_problems == before && l->p->n_secrets >= CRED_MAX_SECRETS)
+		problem(l, n, path, "more than %d secrets", CRED_MAX_SECRETS);
+	struct cred_secret *all = l->n_problems == before ?
+		realloc(l->p->secrets, (l->p->n_secrets + 1) * sizeof *all) : NULL;
+	if (!all) {
+		if (l->n_problems == before)
+			out_of_memory(l, n, path);
+		cred_secret_clear(&c);
+		return;
+	}
+	l->p->secrets = all;
+	all[l->p->n_secrets++] = c;
+	if (!l->secrets_line)
+		l->secrets_line = n->start_mark.line + 1;
+}
+
 /* ---- audit ---------------------------------------------------------------- */
 
 /* A host path (relative to the policy file) stored at f->off. */
@@ -1562,6 +1852,15 @@ static void set_agent(struct loader *l, yaml_node_t *n, const char *path, const 
 }
 
 static void store_write_error(struct loader *l, int v) { l->p->audit_continue = v; }
+
+static void set_cred_mode(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	int v;
+	if (!match_choice(l, n, path, f, &v) || !claim(l, n, path, NULL))
+		return;
+	l->p->cred_jit = v;
+	l->cred_none_line = v ? 0 : n->start_mark.line + 1;
+}
 
 static void set_audit_syslog(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
 {
@@ -1663,8 +1962,6 @@ static void add_alert(struct loader *l, yaml_node_t *n, const char *path, const 
 #define SECTION(k, t) { .key = (k), .parse = parse_section, .sub = (t) }
 #define LIST(k, fn, n, ...) { .key = (k), .parse = parse_list, .item = (fn), .list = true, \
 			      .max_items = (n), __VA_ARGS__ }
-#define REFUSED_LIST(k, fn, feature) { .key = (k), .parse = refused_list, .item = (fn), \
-				       .list = true, .max_items = 1024, .what = (feature) }
 #define NUMBER(k, nk, member, lo, hi, ...) { .key = (k), .parse = set_number, .kind = &(nk), \
 					     .off = OFF(member), .min = (lo), .max = (hi), __VA_ARGS__ }
 #define CHOICE(k, c, st, h) { .key = (k), .parse = set_choice, .choices = (c), .store = (st), \
@@ -1706,7 +2003,7 @@ static const struct choice default_choices[] = {
 
 static const struct choice credential_choices[] = {
 	{ "none", 0, NULL }, { "off", 0, NULL },
-	{ "just_in_time", 0, "is not supported yet (credentials); use none" },
+	{ "just_in_time", 1, NULL },
 	{ NULL, 0, NULL },
 };
 
@@ -1787,9 +2084,10 @@ static const struct field process_fields[] = {
 };
 
 static const struct field credentials_fields[] = {
-	CHOICE("mode", credential_choices, NULL, "none (alias off)"),
+	{ .key = "mode", .parse = set_cred_mode, .choices = credential_choices,
+	  .help = "just_in_time, or none (alias off)" },
 	{ .key = "secret_scanning", .parse = set_flag_on, .off = OFF(out_secret_scanning) },
-	REFUSED_LIST("secrets", NULL, "credentials"),
+	LIST("secrets", add_secret, CRED_MAX_SECRETS),
 	END,
 };
 
@@ -1798,7 +2096,7 @@ static const struct field output_fields[] = {
 	{ .key = "strip_html", .parse = set_flag, .off = OFF(out_strip_html) },
 	{ .key = "flag_instructions", .parse = set_flag, .off = OFF(out_flag_instructions) },
 	LEAF("entropy_threshold", set_entropy),
-	NUMBER("max_bytes", K_SIZE, output_limit, 1, UINT64_MAX, .canon = "resources.output_limit"),
+	NUMBER("max_bytes", K_SIZE, out_max_bytes, 1, UINT64_MAX),
 	END,
 };
 
@@ -2210,12 +2508,45 @@ static int write_network(FILE *out, const struct al_policy *p)
 	return r;
 }
 
+static int write_credentials(FILE *out, const struct al_policy *p)
+{
+	int r = 0;
+	fprintf(out, "  \"credentials\": {\n    \"mode\": \"%s\",\n    \"secrets\": [",
+		p->cred_jit ? "just_in_time" : "none");
+	for (size_t i = 0; i < p->n_secrets; i++) {
+		const struct cred_secret *c = &p->secrets[i];
+		fputs(i ? ",\n      {\"name\": " : "\n      {\"name\": ", out);
+		json_write_string(out, c->name);
+		fputs(", \"from\": ", out);
+		json_write_string(out, c->from);
+		fputs(",\n", out);
+		r |= write_set(out, "       ", "hosts", &c->hosts, ",");
+		if (c->header) {
+			fputs("       \"inject\": {\"header\": ", out);
+			json_write_string(out, c->header);
+			fputs(", \"format\": ", out);
+			json_write_string(out, c->format ? c->format : "{}");
+			fputs("},\n", out);
+		}
+		if (c->ttl_ms)
+			fprintf(out, "       \"ttl_seconds\": %llu,\n", (unsigned long long)(c->ttl_ms / 1000));
+		r |= write_set(out, "       ", "allow", &c->rules, "");
+		fputs("      }", out);
+	}
+	fputs(p->n_secrets ? "\n    ]\n  },\n" : "]\n  },\n", out);
+	return r;
+}
+
 static void write_output(FILE *out, const struct al_policy *p)
 {
+	char max[32] = "";
+	if (p->out_max_bytes)
+		fmt_size(max, sizeof max, p->out_max_bytes);
 	fprintf(out, "  \"output\": {\n    \"secret_scanning\": %s,\n    \"strip_html\": %s,\n"
-		"    \"flag_instructions\": %s,\n    \"entropy_threshold\": \"%g\"\n  },\n",
+		"    \"flag_instructions\": %s,\n    \"entropy_threshold\": \"%g\"%s%s%s\n  },\n",
 		p->out_secret_scanning ? "true" : "false", p->out_strip_html ? "true" : "false",
-		p->out_flag_instructions ? "true" : "false", p->out_entropy_bits);
+		p->out_flag_instructions ? "true" : "false", p->out_entropy_bits,
+		max[0] ? ",\n    \"max_bytes\": \"" : "", max, max[0] ? "\"" : "");
 }
 
 static const char *const alert_on_names[] = {
@@ -2285,6 +2616,7 @@ AL_API int al_policy_write_json(const al_policy *p, FILE *out)
 	fputs("    },\n    \"hostname\": ", out);
 	json_write_string(out, p->hostname ? p->hostname : DEFAULT_HOSTNAME);
 	fputs("\n  },\n", out);
+	r |= write_credentials(out, p);
 	write_output(out, p);
 	write_audit(out, p);
 	fputs("}\n", out);

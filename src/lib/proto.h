@@ -20,6 +20,8 @@ enum proto_type {
 
 enum proto_scope { SCOPE_GROUP = 0, SCOPE_ALL = 1 };
 enum { READY_SECCOMP = 1, READY_GATEWAY = 2 };
+/* MSG_GO's a: bit 0 a workspace mount fd, bit 1 the CA bundle (the last fd) */
+enum { GO_WORKSPACE = 1, GO_CA_BUNDLE = 2 };
 
 #define PROTO_MAX_FDS 16
 

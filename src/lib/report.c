@@ -109,6 +109,8 @@ AL_API int al_sandbox_write_report(const al_sandbox *sb, const al_result *res, F
 	fprintf(out, ",\"peak_memory_bytes\":%llu,\"peak_pids\":%llu,\"output_bytes\":%llu",
 		(unsigned long long)res->peak_memory_bytes, (unsigned long long)res->peak_pids,
 		(unsigned long long)res->output_bytes);
+	fprintf(out, ",\"stdout_truncated\":%s,\"stderr_truncated\":%s", res->stdout_truncated ? "true" : "false",
+		res->stderr_truncated ? "true" : "false");
 	fprintf(out, ",\"output_dropped\":%s,\"oom_kill\":%s", res->output_dropped ? "true" : "false",
 		res->oom_kill ? "true" : "false");
 	fprintf(out, ",\"denied_syscalls_total\":%llu,\"denied_syscalls\":{",

@@ -216,6 +216,7 @@ static int wait_ready(struct al_sandbox *sb, al_error *err)
 	 * the sandbox's one way out */
 	int started = gwproc_start(sb, gateway, err);
 	close(gateway);
+	credrun_drop_ca(sb);
 	return started;
 }
 
@@ -285,10 +286,22 @@ static int start_init(struct al_sandbox *sb, al_error *err)
 
 	if (userns_write_maps(pid, &sb->idm, err) < 0)
 		return -1;
-	int fds[PROTO_MAX_FDS], ws_bit, mount_bits;
+	int fds[PROTO_MAX_FDS], ws_bit, mount_bits, bundle = -1;
 	size_t n = idmapped_sources(sb, fds, &ws_bit, &mount_bits);
+	/* The per-run CA is made now, after the clone: init never holds its
+	 * key, only the certificate it writes into the new root. */
+	if (credrun_make_ca(sb, &bundle, err) < 0 || (bundle >= 0 && n == PROTO_MAX_FDS)) {
+		for (size_t i = 0; i < n; i++)
+			close(fds[i]);
+		if (bundle >= 0)
+			close(bundle);
+		return bundle >= 0 ? al_err(err, EMFILE, "too many writable mounts for a run with credentials") : -1;
+	}
+	if (bundle >= 0)
+		fds[n++] = bundle;
 	/* sync 1 */
-	struct proto_msg go = { .type = MSG_GO, .a = ws_bit, .b = mount_bits };
+	struct proto_msg go = { .type = MSG_GO, .a = ws_bit | (bundle >= 0 ? GO_CA_BUNDLE : 0),
+				.b = mount_bits };
 	int r = proto_send(sb->sock, &go, fds, n);
 	for (size_t i = 0; i < n; i++)
 		close(fds[i]);
@@ -370,6 +383,10 @@ AL_API int al_sandbox_create(const al_policy *p, al_sandbox **out, al_error *err
 	 * copy of the build-time compile, or libseccomp for a custom list). */
 	if (start_init(sb, err) < 0)
 		goto fail;
+	/* Secrets are read once init exists, so that no copy of one is ever
+	 * in its memory; the gateway, forked later, inherits them. */
+	if (credrun_resolve(sb, err) < 0)
+		goto fail;
 	if (seccomp_build(&sb->pol, seccomp_notify_supported(), &sb->prog, err) < 0)
 		goto fail;
 	record_static_layers(sb);
@@ -410,6 +427,7 @@ AL_API void al_sandbox_destroy(al_sandbox *sb)
 	if (sb->pidfd >= 0)
 		close(sb->pidfd);
 	gwproc_stop(sb);
+	credrun_free(sb);
 	audit_trail_close(sb->audit);
 	cgroup_join_close(&sb->join);
 	cgroup_destroy(sb->cg);

@@ -6,6 +6,7 @@
 #include "internal.h"
 #include "egress.h"
 #include "proto.h"
+#include "cred.h"
 
 #include <signal.h>
 #include <stdatomic.h>
@@ -18,6 +19,16 @@ struct gw_proc {
 	bool died;
 	struct gw_counters counters; /* the last exec's, from the sync answer */
 	char *run_id;	/* a page shared with the gateway: the current run id */
+};
+
+/* Credentials of a run (cred_run.c): the values live here and in the
+ * gateway process, never in the sandbox. */
+struct cred_run {
+	const struct tls_api *tls;
+	struct tls_ca *ca;	/* until the gateway has forked */
+	struct cred_set set;	/* values in `store`, placeholders */
+	char *store;		/* mmap'd, not dumped, wiped at the end */
+	size_t store_len;
 };
 
 struct al_sandbox {
@@ -41,6 +52,7 @@ struct al_sandbox {
 	struct denials den;
 	struct gw_proc gw;
 	struct audit *audit; /* NULL = no audit trail, no breaker */
+	struct cred_run cred;
 	char run_id[17];     /* the current (or last) exec's */
 	uint64_t rusage_utime_us, rusage_stime_us; /* of earlier execs, to report deltas */
 	uint64_t rusage_inblock, rusage_oublock;
@@ -57,6 +69,13 @@ void gwproc_summary(const struct al_sandbox *sb, al_result *res);
 int gwproc_write_events(const struct al_sandbox *sb, FILE *out);
 /* The last exec's events, one JSON object a line (malloc'd), or NULL. */
 char *gwproc_events(const struct al_sandbox *sb);
+
+int credrun_make_ca(struct al_sandbox *sb, int *bundle_fd, al_error *err); /* before sync 1 */
+int credrun_resolve(struct al_sandbox *sb, al_error *err); /* after the clone */
+void credrun_drop_ca(struct al_sandbox *sb);
+void credrun_free(struct al_sandbox *sb);
+int credrun_env(const struct al_sandbox *sb, int (*put)(struct al_strlist *, const char *),
+		struct al_strlist *env);
 
 uint64_t al_now_us(void);
 /* SIGKILL the sandbox's init, and with it the whole pid namespace. */

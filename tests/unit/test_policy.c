@@ -2,6 +2,7 @@
  * all-or-nothing loading, overrides, canonical JSON and the digest, and the
  * limits that keep a hostile file from exhausting the loader. */
 #include "check.h"
+#include "cred.h"
 #include "internal.h"
 
 #include <limits.h>
@@ -206,7 +207,7 @@ static void test_presets(void)
 
 	p = al_policy_new();
 	load_rel(p, "policies/python.yaml", &err);
-	CHECK(p->output_limit == 8ull << 20 && al_strlist_contains(&p->env_set, "MPLBACKEND=Agg") &&
+	CHECK(p->out_max_bytes == 8ull << 20 && al_strlist_contains(&p->env_set, "MPLBACKEND=Agg") &&
 	      al_strlist_contains(&p->syscalls_deny, "vmsplice") && p->memory_bytes == 2ull << 30,
 	      "python: output.max_bytes, env map, syscalls");
 	al_policy_free(p);
@@ -248,18 +249,19 @@ static void test_error_classes(void)
 	       "bad-syntax.yaml:4: syntax error: did not find expected key (while parsing a block mapping at line 1)");
 	EXPECT("bad-toplevel.yaml", "bad-toplevel.yaml:1: policy: expected a mapping, got a list");
 	/* The article's network block (mode restricted, an allowlist) is the
-	 * egress gateway now: only gVisor and the credentials remain refused. */
+	 * egress gateway, its credentials block just-in-time credentials (with
+	 * no secret named, none is injected): only gVisor remains refused. */
 	EXPECT("seed-gvisor.yaml",
 	       "seed-gvisor.yaml:6: sandbox_config.isolation: 'gvisor' is not available; airlock provides: "
-	       "namespaces (aliases strict, restricted, container, sandbox)",
-	       "seed-gvisor.yaml:26: sandbox_config.credentials.mode: 'just_in_time' is not supported yet (credentials); use none");
+	       "namespaces (aliases strict, restricted, container, sandbox)");
 
 	/* Lines 2-4 (an allowlist and a rate limit) and the audit log (line 11)
 	 * are accepted now; the rest is not. */
 	EXPECT("bad-unsupported.yaml",
 	       "bad-unsupported.yaml:5: network.dns: not supported yet (a DNS responder inside the sandbox; "
 	       "names resolve through the gateway); set it to false",
-	       "bad-unsupported.yaml:7: credentials.secrets: not supported yet (credentials); leave it empty",
+	       "bad-unsupported.yaml:7: credentials.secrets[0]: expected a mapping {name, from, hosts, inject, "
+	       "ttl_seconds, allow}, got 'OPENAI_API_KEY'",
 	       "bad-unsupported.yaml:13: isolation: 'firecracker' is not available; airlock provides: "
 	       "namespaces (aliases strict, restricted, container, sandbox)");
 	/* All problems at once, in file order, one per line. */
@@ -553,7 +555,7 @@ static void test_values(void)
 			"output: {max_bytes: 1M, strip_html: FALSE}\n",
 		     &err);
 	CHECK(r == 0 && p->cpu_millis == 2000 && p->memory_bytes == 4ull << 30 && p->pids == 64 &&
-	      !p->workspace_writable && p->n_mounts == 1 && p->mounts[0].writable && p->output_limit == 1ull << 20,
+	      !p->workspace_writable && p->n_mounts == 1 && p->mounts[0].writable && p->out_max_bytes == 1ull << 20,
 	      "seed spellings accepted (%s)", r ? err.msg : "ok");
 	al_policy_free(p);
 
@@ -567,8 +569,8 @@ static void test_values(void)
 
 	expect_text_problem("filesystem: {workspace: /srv/x:rw, mode: rw}",
 			    "t.yaml:1: filesystem.mode: also set by filesystem.workspace at line 1");
-	expect_text_problem("output: {max_bytes: 1M}\nresources: {output_limit: 2M}",
-			    "t.yaml:2: resources.output_limit: also set by output.max_bytes at line 1");
+	/* per stream and per run: two caps, both may be given */
+	expect_text_ok("output: {max_bytes: 1M}\nresources: {output_limit: 2M}");
 	expect_text_problem("resources: {pids_limit: 10}\nsandbox_config: {resources: {pids_limit: 11}}",
 			    "t.yaml:2: sandbox_config.resources.pids_limit: also set by resources.pids_limit at line 1");
 	expect_text_problem("sandbox_config: {sandbox_config: {}}",
@@ -593,7 +595,7 @@ static void test_values(void)
 			    "t.yaml:1: network.rate_limits[0].requests_per_minute: '-1': expected a whole number from 1 "
 			    "to 1000000000");
 	expect_text_problem("credentials: {mode: vault}", "t.yaml:1: credentials.mode: unknown value 'vault'; "
-							 "expected none (alias off)");
+							 "expected just_in_time, or none (alias off)");
 	expect_text_problem("resources: {memory_limit: 1M}",
 			    "t.yaml:1: resources.memory_limit: '1M' is below the minimum of 6M");
 	expect_text_problem("resources: {pids_limit: 1000001}",
@@ -1341,6 +1343,79 @@ static void test_hostile(void)
 	al_policy_free(p);
 }
 
+/* credentials.secrets: what a secret needs, what it may not be. */
+static void test_credentials(void)
+{
+	static const char full[] =
+		"network: {mode: gateway, egress_allowlist: [\"api.test:443\", \"*.svc.test:8443\"]}\n"
+		"credentials:\n"
+		"  mode: just_in_time\n"
+		"  secrets:\n"
+		"    - name: OPENAI_API_KEY\n"
+		"      from: env:REAL_KEY\n"
+		"      hosts: [api.test, \"*.svc.test:8443\", \"[::1]:443\"]\n"
+		"      inject: {header: Authorization, format: \"Bearer {}\"}\n"
+		"      ttl_seconds: 300\n"
+		"      allow: [\"POST /v1/chat/*\", \"* /v1/models\"]\n"
+		"    - {name: GH_TOKEN, from: \"command:printf %s x\", hosts: [github.test]}\n";
+	al_policy *a = al_policy_new(), *b = al_policy_new();
+	al_error err;
+	int r = load_str(a, full, &err);
+	CHECK(r == 0 && a->cred_jit && a->n_secrets == 2, "a full secret loads (%s)", r ? flat(err.msg) : "ok");
+	if (r == 0) {
+		const struct cred_secret *c = &a->secrets[0];
+		CHECK(al_strlist_contains(&c->hosts, "api.test:443") && al_strlist_contains(&c->hosts, "*.svc.test:8443") &&
+		      al_strlist_contains(&c->hosts, "[::1]:443"), "hosts: port 443 unless given, normalised");
+		CHECK(c->ttl_ms == 300000 && c->header && !strcmp(c->header, "Authorization") && c->format &&
+		      !strcmp(c->format, "Bearer {}") && c->rules.n == 2, "inject, ttl, rules");
+	}
+	/* the effective policy reloads to the same digest */
+	char *json = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&json, &len);
+	al_policy_write_json(a, f);
+	fclose(f);
+	r = al_policy_load_buffer(b, "json", json, len, &err);
+	CHECK(r == 0 && same_policy(a, b), "credentials round-trip through the canonical JSON (%s)",
+	      r ? flat(err.msg) : "ok");
+	free(json);
+	al_policy_free(a);
+	al_policy_free(b);
+
+	/* the article's block, with no secret: valid, injects nothing */
+	expect_text_ok("credentials: {mode: just_in_time, secret_scanning: True}");
+
+	expect_text_problem("network: {mode: gateway}\ncredentials:\n  secrets:\n    - {name: K, from: env:K, hosts: [a.test], color: red}",
+			    "t.yaml:4: credentials.secrets[0].color: unknown key; expected one of: name, from, hosts, inject, ttl_seconds, allow");
+	expect_text_problem("network: {mode: gateway}\ncredentials: {secrets: [{name: K, hosts: [a.test]}]}",
+			    "t.yaml:2: credentials.secrets[0]: missing 'from' (env:NAME, file:PATH or command:COMMAND)");
+	expect_text_problem("network: {mode: gateway}\ncredentials: {secrets: [{name: K, from: vault:x, hosts: [a.test]}]}",
+			    "t.yaml:2: credentials.secrets[0].from: expected env:NAME, file:PATH or command:COMMAND, got 'vault:x'");
+	expect_text_problem("network: {mode: gateway}\ncredentials: {secrets: [{name: 9K, from: env:K, hosts: [a.test]}]}",
+			    "t.yaml:2: credentials.secrets[0].name: invalid variable name '9K' (letters, digits, _; not starting with a digit)");
+	expect_text_problem("network: {mode: gateway}\ncredentials: {secrets: [{name: K, from: env:K, hosts: [10.0.0.0/8]}]}",
+			    "t.yaml:2: credentials.secrets[0].hosts[0]: an address range cannot hold a credential; name one address: '10.0.0.0/8'");
+	expect_text_problem("network: {mode: gateway}\ncredentials: {secrets: [{name: K, from: env:K, hosts: []}]}",
+			    "t.yaml:2: credentials.secrets[0].hosts: needs at least one host");
+	expect_text_problem("network: {mode: gateway}\ncredentials: {secrets: [{name: K, from: env:K, hosts: [a.test], allow: [\"get /x\"]}]}",
+			    "t.yaml:2: credentials.secrets[0].allow[0]: expected \"METHOD /path\" (METHOD in capitals or *, the path may hold * and ?): 'get /x'");
+	expect_text_problem("network: {mode: gateway}\ncredentials: {secrets: [{name: K, from: env:K, hosts: [a.test], inject: {header: Host}}]}",
+			    "t.yaml:2: credentials.secrets[0].inject.header: 'Host' is not a header a credential can go in");
+	expect_text_problem("network: {mode: gateway}\ncredentials: {secrets: [{name: K, from: env:K, hosts: [a.test], inject: {header: X, format: Bearer}}]}",
+			    "t.yaml:2: credentials.secrets[0].inject.format: 'Bearer': expected one {} where the value goes, such as \"Bearer {}\"");
+	expect_text_problem("network: {mode: gateway}\ncredentials: {secrets: [{name: K, from: env:K, hosts: [a.test], ttl_seconds: 0}]}",
+			    "t.yaml:2: credentials.secrets[0].ttl_seconds: '0': expected seconds from 1 to 604800");
+	expect_text_problem("network: {mode: gateway}\ncredentials: {secrets: [{name: K, from: env:K, hosts: [a.test]}, {name: K, from: env:J, hosts: [b.test]}]}",
+			    "t.yaml:2: credentials.secrets[1].name: 'K' is already a secret");
+	expect_text_problem("credentials: {secrets: [{name: K, from: env:K, hosts: [a.test]}]}",
+			    "t.yaml:1: credentials.secrets: secrets are injected by the egress gateway: set network.mode: gateway and allow "
+			    "their hosts in network.egress_allowlist");
+	expect_text_problem("network: {mode: gateway}\ncredentials:\n  mode: none\n  secrets: [{name: K, from: env:K, hosts: [a.test]}]",
+			    "t.yaml:3: credentials.mode: 'none' contradicts the secrets given; use mode: just_in_time");
+	expect_text_problem("network: {mode: gateway}\nprocess: {env: {allow: [REAL]}}\ncredentials: {secrets: [{name: K, from: env:REAL, hosts: [a.test]}]}",
+			    "t.yaml:3: process.env.allow: 'REAL' would pass the real value of secret K into the sandbox; remove it");
+}
+
 int main(void)
 {
 	/* Absolute, so paths the loader resolves can be compared. */
@@ -1363,5 +1438,6 @@ int main(void)
 	test_network_numbers();
 	test_network_round_trip();
 	test_hostile();
+	test_credentials();
 	return check_done();
 }
