@@ -14,7 +14,7 @@ TEST_USER  ?= airlock-test
 # peers; wrk drives the gateway one).
 DEB_PACKAGES = gcc clang pkg-config meson ninja-build libseccomp-dev libyaml-dev \
                libssl-dev nettle-dev python3 perl iproute2 util-linux procps bubblewrap \
-               hyperfine libclang-rt-14-dev tinyproxy wrk
+               hyperfine libclang-rt-14-dev tinyproxy wrk openssl ca-certificates
 
 .PHONY: all deps build demo test test-root test-user bench fuzz clean
 
@@ -54,6 +54,7 @@ bench: build
 	bench/gateway $(BUILD)/airlock
 	bench/scan $(BUILD)
 	bench/audit $(BUILD)/airlock
+	bench/credentials $(BUILD)/airlock
 
 fuzz:
 	@[ -d build-fuzz ] || CC=clang $(MESON) setup build-fuzz -Dfuzz=true
