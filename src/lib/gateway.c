@@ -450,8 +450,12 @@ static void close_fd(int *fd)
 
 static void close_upstream(struct conn *c)
 {
-	if (c->utls)
+	if (c->utls) {
+		/* a close_notify also keeps the session resumable (OpenSSL
+		 * drops sessions of connections freed without one) */
+		tls_api->shutdown(c->utls);
 		tls_api->free(c->utls);
+	}
 	c->utls = NULL;
 	close_fd(&c->ufd);
 	c->uev = 0;

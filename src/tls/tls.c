@@ -27,6 +27,7 @@
 #include <openssl/x509v3.h>
 
 #define LEAF_CACHE_MAX 256
+#define SESSION_CACHE_MAX 64
 /* Cap on validity: certificate times end at 9999-12-31T23:59:59Z. */
 #define TIME_MAX_ASN1 253402300799LL
 
@@ -38,6 +39,15 @@ struct leaf {
 	X509 *cert;
 };
 
+/* A session with an upstream, resumed by the next connection to the same
+ * name: its certificate was verified for that name when it was made, and a
+ * resumption skips decoding and verifying the chain again (most of what an
+ * intercepted connection costs the gateway). */
+struct session {
+	char *host;
+	SSL_SESSION *sess;
+};
+
 struct tls_ca {
 	EVP_PKEY *key;
 	X509 *cert;
@@ -47,10 +57,14 @@ struct tls_ca {
 	SSL_CTX *server, *client;
 	struct leaf leaves[LEAF_CACHE_MAX];
 	size_t n_leaves, evict_next;
+	struct session sessions[SESSION_CACHE_MAX];
+	size_t n_sessions, sess_evict_next;
 };
 
 struct tls_conn {
 	SSL *ssl;
+	struct tls_ca *ca;
+	char host[256];	/* upstream ends: the name its sessions are kept under */
 	bool server;
 	bool failed; /* a fatal error: OpenSSL forbids SSL_shutdown after one */
 };
@@ -411,6 +425,47 @@ static SSL_CTX *ctx_new(const SSL_METHOD *method)
 	return c;
 }
 
+static struct session *session_slot(struct tls_ca *ca, const char *host, bool make)
+{
+	for (size_t i = 0; i < ca->n_sessions; i++)
+		if (!strcmp(ca->sessions[i].host, host))
+			return &ca->sessions[i];
+	if (!make)
+		return NULL;
+	struct session *s;
+	if (ca->n_sessions < SESSION_CACHE_MAX) {
+		s = &ca->sessions[ca->n_sessions];
+		if (!(s->host = strdup(host)))
+			return NULL;
+		ca->n_sessions++;
+		return s;
+	}
+	s = &ca->sessions[ca->sess_evict_next++ % SESSION_CACHE_MAX];
+	char *h = strdup(host);
+	if (!h)
+		return NULL;
+	free(s->host);
+	s->host = h;
+	SSL_SESSION_free(s->sess);
+	s->sess = NULL;
+	return s;
+}
+
+/* OpenSSL hands over each new session of a verified upstream handshake
+ * (with TLS 1.3, as tickets arrive after it). */
+static int new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct tls_conn *t = SSL_get_app_data(ssl);
+	if (!t || !t->ca || !t->host[0] || SSL_get_verify_result(ssl) != X509_V_OK)
+		return 0;
+	struct session *s = session_slot(t->ca, t->host, true);
+	if (!s)
+		return 0;
+	SSL_SESSION_free(s->sess);
+	s->sess = sess;
+	return 1; /* ours now */
+}
+
 static int ca_ready(struct tls_ca *ca, char *err, size_t errlen)
 {
 	if (ca->leaf_key) {
@@ -440,6 +495,8 @@ static int ca_ready(struct tls_ca *ca, char *err, size_t errlen)
 		return -1;
 	}
 	SSL_CTX_set_verify(ca->client, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_session_cache_mode(ca->client, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(ca->client, new_session);
 	/* set_alpn_protos returns 0 on success */
 	if (!SSL_CTX_set_default_verify_paths(ca->client) ||
 	    SSL_CTX_set_alpn_protos(ca->client, alpn_http11, ALPN_HTTP11_LEN) != 0) {
@@ -459,6 +516,10 @@ static void ca_free(struct tls_ca *ca)
 	for (size_t i = 0; i < ca->n_leaves; i++) {
 		free(ca->leaves[i].host);
 		X509_free(ca->leaves[i].cert);
+	}
+	for (size_t i = 0; i < ca->n_sessions; i++) {
+		free(ca->sessions[i].host);
+		SSL_SESSION_free(ca->sessions[i].sess);
 	}
 	X509_free(ca->cert);
 	EVP_PKEY_free(ca->leaf_key); /* OpenSSL clears key material when freeing */
@@ -542,6 +603,14 @@ static struct tls_conn *connect_new(struct tls_ca *ca, int fd, const char *host,
 	} else if (ok) {
 		SSL_set_hostflags(t->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 		ok = SSL_set_tlsext_host_name(t->ssl, host) && SSL_set1_host(t->ssl, host);
+	}
+	if (ok) {
+		struct session *s = session_slot(ca, host, false);
+		t->ca = ca;
+		snprintf(t->host, sizeof t->host, "%s", host);
+		SSL_set_app_data(t->ssl, t);
+		if (s && s->sess)
+			ok = SSL_set_session(t->ssl, s->sess);
 	}
 	if (!ok) {
 		conn_free(t);
