@@ -236,12 +236,8 @@ static void buf_free(struct buf *b)
  * that has to wait reads as EAGAIN, and says which way it waits. */
 static const struct tls_api *tls_api;
 
-static ssize_t io_recv(struct conn *c, bool up, void *p, size_t n)
+static ssize_t tls_result(struct conn *c, bool up, ssize_t r)
 {
-	struct tls_conn *t = up ? c->utls : c->ctls;
-	if (!t)
-		return recv(up ? c->ufd : c->cfd, p, n, 0);
-	ssize_t r = tls_api->read(t, p, n);
 	*(up ? &c->u_want_out : &c->c_want_out) = r == TLS_WANT_WRITE;
 	if (r == TLS_WANT_READ || r == TLS_WANT_WRITE)
 		errno = EAGAIN;
@@ -250,18 +246,20 @@ static ssize_t io_recv(struct conn *c, bool up, void *p, size_t n)
 	return r < 0 ? -1 : r;
 }
 
+static ssize_t io_recv(struct conn *c, bool up, void *p, size_t n)
+{
+	struct tls_conn *t = up ? c->utls : c->ctls;
+	if (!t)
+		return recv(up ? c->ufd : c->cfd, p, n, 0);
+	return tls_result(c, up, tls_api->read(t, p, n));
+}
+
 static ssize_t io_send(struct conn *c, bool up, const void *p, size_t n)
 {
 	struct tls_conn *t = up ? c->utls : c->ctls;
 	if (!t)
 		return send(up ? c->ufd : c->cfd, p, n, MSG_NOSIGNAL);
-	ssize_t r = tls_api->write(t, p, n);
-	*(up ? &c->u_want_out : &c->c_want_out) = r == TLS_WANT_WRITE;
-	if (r == TLS_WANT_READ || r == TLS_WANT_WRITE)
-		errno = EAGAIN;
-	else if (r < 0)
-		errno = EIO;
-	return r < 0 ? -1 : r;
+	return tls_result(c, up, tls_api->write(t, p, n));
 }
 
 /* read up to max bytes; > 0 = got that many, 0 = nothing now, -1 = EOF or error */

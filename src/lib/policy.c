@@ -997,6 +997,31 @@ static yaml_node_t *map_value(struct loader *l, const yaml_node_t *n, const char
 	return NULL;
 }
 
+/* The keys of a mapping that is one list entry: each known (keys, NULL-
+ * ended), each once; `shown` is the list the message gives. */
+static void check_keys(struct loader *l, yaml_node_t *n, const char *path, const char *const *keys,
+		       const char *shown)
+{
+	size_t seen_line[16] = { 0 };
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node_at(l, pr->key);
+		const char *key = need_text(l, k, path, "a key name");
+		char child[PATH_BUF];
+		size_t i;
+		if (!key)
+			continue;
+		join_path(child, path, key);
+		for (i = 0; keys[i] && strcmp(keys[i], key) != 0; i++)
+			;
+		if (!keys[i])
+			problem(l, k, child, "unknown key; expected one of: %s", shown);
+		else if (i < 16 && seen_line[i])
+			problem(l, k, child, "duplicate key (first at line %zu)", seen_line[i]);
+		else if (i < 16)
+			seen_line[i] = k->start_mark.line + 1;
+	}
+}
+
 static void add_rate_limit(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
 {
 	static const char *const keys[] = { "host", "requests_per_minute", "bytes_per_minute", NULL };
@@ -1009,24 +1034,7 @@ static void add_rate_limit(struct loader *l, yaml_node_t *n, const char *path, c
 			GOT(n));
 		return;
 	}
-	size_t seen_line[3] = { 0 };
-	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node_at(l, pr->key);
-		const char *key = need_text(l, k, path, "a key name");
-		char child[PATH_BUF];
-		size_t i;
-		if (!key)
-			continue;
-		join_path(child, path, key);
-		for (i = 0; keys[i] && strcmp(keys[i], key) != 0; i++)
-			;
-		if (!keys[i])
-			problem(l, k, child, "unknown key; expected one of: host, requests_per_minute, bytes_per_minute");
-		else if (seen_line[i])
-			problem(l, k, child, "duplicate key (first at line %zu)", seen_line[i]);
-		else
-			seen_line[i] = k->start_mark.line + 1;
-	}
+	check_keys(l, n, path, keys, "host, requests_per_minute, bytes_per_minute");
 	yaml_node_t *h = map_value(l, n, "host"), *rq = map_value(l, n, "requests_per_minute"),
 		    *by = map_value(l, n, "bytes_per_minute");
 	char child[PATH_BUF];
@@ -1695,16 +1703,7 @@ static void add_secret(struct loader *l, yaml_node_t *n, const char *path, const
 			GOT(n));
 		return;
 	}
-	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node_at(l, pr->key);
-		const char *key = need_text(l, k, path, "a key name");
-		if (!key)
-			continue;
-		join_path(child, path, key);
-		if (!word_in(key, secret_keys))
-			problem(l, k, child, "unknown key; expected one of: name, from, hosts, inject, "
-				"ttl_seconds, allow");
-	}
+	check_keys(l, n, path, secret_keys, "name, from, hosts, inject, ttl_seconds, allow");
 	yaml_node_t *v_name = map_value(l, n, "name"), *v_from = map_value(l, n, "from"),
 		    *v_hosts = map_value(l, n, "hosts"), *v_inject = map_value(l, n, "inject"),
 		    *v_ttl = map_value(l, n, "ttl_seconds"), *v_allow = map_value(l, n, "allow"),
@@ -1756,14 +1755,7 @@ static void add_secret(struct loader *l, yaml_node_t *n, const char *path, const
 	} else if (v_inject) {
 		static const char *const inject_keys[] = { "header", "format", NULL };
 		char sub[PATH_BUF];
-		for (yaml_node_pair_t *pr = v_inject->data.mapping.pairs.start;
-		     pr < v_inject->data.mapping.pairs.top; pr++) {
-			yaml_node_t *k = node_at(l, pr->key);
-			const char *key = need_text(l, k, child, "a key name");
-			join_path(sub, child, key ? key : "");
-			if (key && !word_in(key, inject_keys))
-				problem(l, k, sub, "unknown key; expected header or format");
-		}
+		check_keys(l, v_inject, child, inject_keys, "header, format");
 		yaml_node_t *h = map_value(l, v_inject, "header"), *fm = map_value(l, v_inject, "format");
 		join_path(sub, child, "header");
 		if (!h)
@@ -1900,15 +1892,7 @@ static void add_alert(struct loader *l, yaml_node_t *n, const char *path, const 
 		problem(l, n, path, "expected a mapping {on, exec or webhook}, got %s", GOT(n));
 		return;
 	}
-	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node_at(l, pr->key);
-		const char *key = need_text(l, k, path, "a key name");
-		if (!key)
-			continue;
-		join_path(child, path, key);
-		if (!word_in(key, keys))
-			problem(l, k, child, "unknown key; expected one of: on, exec, webhook, memory_over, pids_over");
-	}
+	check_keys(l, n, path, keys, "on, exec, webhook, memory_over, pids_over");
 	yaml_node_t *v_on = map_value(l, n, "on"), *v_exec = map_value(l, n, "exec"),
 		    *v_hook = map_value(l, n, "webhook"), *v_mem = map_value(l, n, "memory_over"),
 		    *v_pids = map_value(l, n, "pids_over");

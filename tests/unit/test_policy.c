@@ -1387,6 +1387,8 @@ static void test_credentials(void)
 
 	expect_text_problem("network: {mode: gateway}\ncredentials:\n  secrets:\n    - {name: K, from: env:K, hosts: [a.test], color: red}",
 			    "t.yaml:4: credentials.secrets[0].color: unknown key; expected one of: name, from, hosts, inject, ttl_seconds, allow");
+	expect_text_problem("network: {mode: gateway}\ncredentials:\n  secrets:\n    - name: K\n      from: env:K\n      from: env:J\n      hosts: [a.test]",
+			    "t.yaml:6: credentials.secrets[0].from: duplicate key (first at line 5)");
 	expect_text_problem("network: {mode: gateway}\ncredentials: {secrets: [{name: K, hosts: [a.test]}]}",
 			    "t.yaml:2: credentials.secrets[0]: missing 'from' (env:NAME, file:PATH or command:COMMAND)");
 	expect_text_problem("network: {mode: gateway}\ncredentials: {secrets: [{name: K, from: vault:x, hosts: [a.test]}]}",
