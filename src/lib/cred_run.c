@@ -34,6 +34,8 @@ extern char **environ;
 
 /* ---- the CA --------------------------------------------------------------- */
 
+static ssize_t read_all(int fd, char *out, size_t cap, int deadline_ms);
+
 /* "api.example.com:443" -> "api.example.com"; "[::1]:443" -> "::1". */
 static void host_of(const char *entry, char out[272])
 {
@@ -43,6 +45,24 @@ static void host_of(const char *entry, char out[272])
 		snprintf(out, 272, "%.*s", (int)(n - 2), entry + 1);
 	else
 		snprintf(out, 272, "%.*s", (int)n, entry);
+}
+
+/* Only the certificates of a roots file reach the sandbox: whatever else
+ * the file holds (a key kept next to them, say) stays out. */
+static int copy_certificates(int fd, const char *text, size_t len, al_error *err)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
+	const char *p = text, *stop = text + len;
+	while ((p = memmem(p, (size_t)(stop - p), begin, sizeof begin - 1))) {
+		const char *e = memmem(p, (size_t)(stop - p), end, sizeof end - 1);
+		if (!e)
+			break;
+		size_t n = (size_t)(e - p) + sizeof end - 1;
+		if (write(fd, p, n) != (ssize_t)n || write(fd, "\n", 1) != 1)
+			return al_errno(err, "writing the CA bundle");
+		p = e + sizeof end - 1;
+	}
+	return 0;
 }
 
 /* The host's roots as OpenSSL finds them (SSL_CERT_FILE first). */
@@ -60,12 +80,11 @@ static int append_roots(int fd, al_error *err)
 			continue;
 		if ((uint64_t)st.st_size > ROOTS_MAX)
 			return al_err(err, EFBIG, "%s: larger than %u MiB", paths[i], ROOTS_MAX >> 20);
-		char buf[65536];
-		ssize_t n;
-		while ((n = read(in, buf, sizeof buf)) > 0)
-			if (write(fd, buf, (size_t)n) != n)
-				return al_errno(err, "writing the CA bundle");
-		return n < 0 ? al_errno(err, "reading %s", paths[i]) : 0;
+		char *text = malloc((size_t)st.st_size + 1);
+		ssize_t n = text ? read_all(in, text, (size_t)st.st_size + 1, 0) : -1;
+		int r = n < 0 ? al_errno(err, "reading %s", paths[i]) : copy_certificates(fd, text, (size_t)n, err);
+		free(text);
+		return r;
 	}
 	return 0; /* no roots on this host: the per-run CA alone */
 }
@@ -266,6 +285,12 @@ int credrun_resolve(struct al_sandbox *sb, al_error *err)
 		cred_placeholder(rnd, v->placeholder);
 		cr->set.n++;
 	}
+	/* The trust store for upstreams is read here, with the caller's
+	 * rights: the gateway runs as the sandbox's unprivileged id, and a
+	 * CA file only root may read must still count. */
+	char why[256];
+	if (cr->ca && cr->tls->ca_ready(cr->ca, why, sizeof why) < 0)
+		return al_err(err, EINVAL, "TLS for credentials: %s", why);
 	return 0;
 }
 

@@ -149,6 +149,9 @@ struct conn {
 	char path[160];		  /* the current request's path, for its event */
 	char tail[CRED_PH_LEN];	  /* last bytes of a body already passed: placeholders */
 	size_t tail_len;	  /* split across reads are still found */
+	ssize_t body_hit;	  /* a placeholder found in the request body's data; -1 */
+	struct buf rdata;	  /* a chunked response's data, masked, then chunked again */
+	bool resp_decoded, resp_term; /* ... its last chunk was read / its end written */
 };
 
 struct resolve_job {
@@ -495,6 +498,7 @@ static void conn_close(struct gw *g, struct conn *c)
 	c->cev = 0;
 	buf_free(&c->cin);
 	buf_free(&c->cout);
+	buf_free(&c->rdata);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -1160,6 +1164,34 @@ static int drive_tls_down(struct gw *g, struct conn *c)
 	return 1;
 }
 
+/* Responses from credentialed hosts are asked for unencoded: an echo of a
+ * value must be visible to mask_values (a compressed one is refused).
+ * head ends in a blank line; every Accept-Encoding line goes, one says
+ * identity. Returns the new length, or -1 if cap is too small. */
+static ssize_t identity_only(char *head, size_t len, size_t cap)
+{
+	static const char name[] = "accept-encoding:", line[] = "Accept-Encoding: identity\r\n";
+	size_t out = 0, i = 0;
+	while (i < len) {
+		const char *nl = memchr(head + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (head + i)) + 1 : len - i;
+		bool drop = n > sizeof name - 1 && !strncasecmp(head + i, name, sizeof name - 1);
+		if (i + n == len) { /* the blank line: ours goes before it */
+			if (out + sizeof line - 1 + n > cap)
+				return -1;
+			memmove(head + out + sizeof line - 1, head + i, n);
+			memcpy(head + out, line, sizeof line - 1);
+			return (ssize_t)(out + sizeof line - 1 + n);
+		}
+		if (!drop) {
+			memmove(head + out, head + i, n);
+			out += n;
+		}
+		i += n;
+	}
+	return -1;
+}
+
 /* A request inside a terminated tunnel: rules, rate limits, the secret in. */
 static void on_tls_head(struct gw *g, struct conn *c)
 {
@@ -1231,6 +1263,10 @@ static void on_tls_head(struct gw *g, struct conn *c)
 		refuse(g, c, 403, "credentials", "%s", o.reason);
 		return;
 	}
+	if ((m = identity_only(out, (size_t)m, sizeof out)) < 0) {
+		refuse(g, c, 431, "syntax", "request head too large");
+		return;
+	}
 	struct egress_verdict v;
 	if (!egress_rate_request(&g->rules, c->rate_mask, g->now, &v)) {
 		refuse(g, c, 429, v.rule, "%s", v.reason);
@@ -1243,7 +1279,9 @@ static void on_tls_head(struct gw *g, struct conn *c)
 	c->req_done = req.body == HTTP_BODY_NONE;
 	c->client_keep_alive = req.keep_alive;
 	c->head_request = req.method.n == 4 && memcmp(req.method.p, "HEAD", 4) == 0;
-	c->resp_head_done = c->resp_done = false;
+	c->resp_head_done = c->resp_done = c->resp_decoded = c->resp_term = false;
+	c->body_hit = -1;
+	buf_free(&c->rdata);
 	c->resp_chunk = (struct http_chunked){ 0 };
 	c->tail_len = 0;
 	buf_take(&c->cin, (size_t)r);
@@ -1331,7 +1369,9 @@ static void on_http_head(struct gw *g, struct conn *c)
 	c->req_done = req.body == HTTP_BODY_NONE;
 	c->client_keep_alive = req.keep_alive;
 	c->head_request = req.method.n == 4 && memcmp(req.method.p, "HEAD", 4) == 0;
-	c->resp_head_done = c->resp_done = false;
+	c->resp_head_done = c->resp_done = c->resp_decoded = c->resp_term = false;
+	c->body_hit = -1;
+	buf_free(&c->rdata);
 	c->resp_chunk = (struct http_chunked){ 0 };
 	buf_take(&c->cin, (size_t)r);
 	buf_free(&c->uout);
@@ -1523,11 +1563,19 @@ static int drive_tunnel(struct gw *g, struct conn *c)
 	return progress;
 }
 
-/* Move the part of src that belongs to the current message to dst. */
-static int forward_body(struct buf *src, struct buf *dst, enum http_body kind, uint64_t *left,
-			struct http_chunked *ch, bool *done, bool src_eof)
+/* Where a body's data (its bytes without chunk framing) is also handed. */
+struct body_sink {
+	void (*data)(void *arg, const char *p, size_t n);
+	void *arg;
+};
+
+/* Move the part of src that belongs to the current message, at most cap
+ * bytes, to dst (NULL: only to the sink). */
+static int forward_body(struct buf *src, struct buf *dst, size_t cap, enum http_body kind,
+			uint64_t *left, struct http_chunked *ch, bool *done, bool src_eof,
+			const struct body_sink *sink)
 {
-	size_t k = src->len < room(dst) ? src->len : room(dst);
+	size_t k = src->len < cap ? src->len : cap;
 	switch (kind) {
 	case HTTP_BODY_NONE:
 		*done = true;
@@ -1539,7 +1587,7 @@ static int forward_body(struct buf *src, struct buf *dst, enum http_body kind, u
 		*done = *left == 0;
 		break;
 	case HTTP_BODY_CHUNKED: {
-		ssize_t r = http_chunked_feed(ch, src->p, k);
+		ssize_t r = http_chunked_data(ch, src->p, k, sink ? sink->data : NULL, sink ? sink->arg : NULL);
 		if (r < 0)
 			return -1;
 		k = (size_t)r;
@@ -1550,11 +1598,72 @@ static int forward_body(struct buf *src, struct buf *dst, enum http_body kind, u
 		*done = src_eof && k == src->len;
 		break;
 	}
+	if (k && sink && kind != HTTP_BODY_CHUNKED)
+		sink->data(sink->arg, src->p, k);
 	if (k) {
-		buf_put(dst, src->p, k);
+		if (dst)
+			buf_put(dst, src->p, k);
 		buf_take(src, k);
 	}
 	return k > 0;
+}
+
+/* A request body's data, looked through for placeholders that may not go
+ * where it goes (chunk framing cannot hide one: this is the data). */
+struct body_scan {
+	struct gw *g;
+	struct conn *c;
+};
+
+static void scan_body_data(void *arg, const char *p, size_t n)
+{
+	struct body_scan *s = arg;
+	if (s->c->body_hit < 0)
+		s->c->body_hit = foreign_in_stream(s->g, s->c, s->c->mitm ? s->c->host : NULL, p, n);
+}
+
+static void keep_response_data(void *arg, const char *p, size_t n)
+{
+	buf_put(&((struct conn *)arg)->rdata, p, n);
+}
+
+/* A chunked response from a credentialed upstream: its data is gathered
+ * whole, masked, held back only where a value could still be completing,
+ * and sent on as chunks of our own: a value cut by the upstream's chunk
+ * framing is still found. */
+static int forward_tls_chunked(struct gw *g, struct conn *c)
+{
+	int progress = 0;
+	if (!c->resp_decoded) {
+		struct body_sink sink = { keep_response_data, c };
+		int r = forward_body(&c->uin, NULL, room(&c->rdata), HTTP_BODY_CHUNKED, &c->resp_left,
+				     &c->resp_chunk, &c->resp_decoded, c->upstream_eof, &sink);
+		if (r < 0)
+			return -1;
+		progress |= r;
+	}
+	if (!c->rdata.len && !c->resp_decoded)
+		return progress;
+	mask_values(g, &c->rdata);
+	size_t hold = c->resp_decoded ? 0 : value_prefix_at_end(g, &c->rdata);
+	size_t n = c->rdata.len - hold;
+	if (n + 24 > room(&c->cout))
+		n = room(&c->cout) > 24 ? room(&c->cout) - 24 : 0;
+	if (n) {
+		char size[20];
+		int k = snprintf(size, sizeof size, "%zx\r\n", n);
+		buf_put(&c->cout, size, (size_t)k);
+		buf_put(&c->cout, c->rdata.p, n);
+		buf_put(&c->cout, "\r\n", 2);
+		buf_take(&c->rdata, n);
+		progress = 1;
+	}
+	if (c->resp_decoded && !c->rdata.len && !c->resp_term && room(&c->cout) >= 5) {
+		buf_put(&c->cout, "0\r\n\r\n", 5);
+		c->resp_term = true;
+	}
+	c->resp_done = c->resp_decoded && !c->rdata.len && c->resp_term;
+	return progress;
 }
 
 static void reset_for_next_request(struct gw *g, struct conn *c)
@@ -1605,17 +1714,17 @@ static int drive_http(struct gw *g, struct conn *c)
 	/* request body: client -> uout */
 	if (!c->req_done) {
 		progress |= rated_read(g, c, &c->cin, false, &c->client_eof);
-		size_t before = c->uout.len;
-		if ((r = forward_body(&c->cin, &c->uout, c->req_body, &c->req_left, &c->req_chunk,
-				      &c->req_done, c->client_eof)) < 0) {
+		struct body_scan scan = { g, c };
+		struct body_sink sink = { scan_body_data, &scan };
+		if ((r = forward_body(&c->cin, &c->uout, room(&c->uout), c->req_body, &c->req_left,
+				      &c->req_chunk, &c->req_done, c->client_eof,
+				      g->creds && g->creds->n ? &sink : NULL)) < 0) {
 			refuse(g, c, 400, "syntax", "malformed chunked request body");
 			return 0;
 		}
-		ssize_t ph = c->uout.len > before && g->creds && g->creds->n ?
-			foreign_in_stream(g, c, c->mitm ? c->host : NULL, c->uout.p + before, c->uout.len - before) : -1;
-		if (ph >= 0) {
-			refuse_exfil(g, c, ph, c->mitm ? "in a request body to a host it is not bound to"
-							: "in a plain HTTP request body");
+		if (c->body_hit >= 0) {
+			refuse_exfil(g, c, c->body_hit, c->mitm ? "in a request body to a host it is not bound to"
+								 : "in a plain HTTP request body");
 			return 0;
 		}
 		progress |= r;
@@ -1641,6 +1750,13 @@ static int drive_http(struct gw *g, struct conn *c)
 			break;
 		if (r <= 0 || res.status == 101) {
 			refuse(g, c, 502, c->rule, "malformed response from upstream");
+			return 0;
+		}
+		/* asked for identity: an encoded body could hide an echo of a value */
+		const struct http_span *ce = http_header_get(res.headers, res.n_headers, "content-encoding");
+		if (c->mitm && ce && !(ce->n == 8 && !strncasecmp(ce->p, "identity", 8))) {
+			refuse(g, c, 502, "credentials", "an encoded response (Content-Encoding: %.*s) on a "
+			       "connection with credentials cannot be checked for the secret", (int)(ce->n < 40 ? ce->n : 40), ce->p);
 			return 0;
 		}
 		char head[BUF_CAP];
@@ -1672,9 +1788,20 @@ static int drive_http(struct gw *g, struct conn *c)
 		refuse(g, c, 502, c->rule, "upstream closed without answering");
 		return 0;
 	}
-	if (c->resp_head_done && !c->resp_done) {
-		if ((r = forward_body(&c->uin, &c->cout, c->resp_body, &c->resp_left, &c->resp_chunk,
-				      &c->resp_done, c->upstream_eof)) < 0)
+	if (c->resp_head_done && !c->resp_done && c->mitm && c->resp_body == HTTP_BODY_CHUNKED) {
+		if ((r = forward_tls_chunked(g, c)) < 0)
+			return -1;
+		progress |= r;
+		if (!c->resp_decoded && c->upstream_eof && !c->uin.len) {
+			/* what came is passed on (masked); no last chunk: the client sees it cut */
+			snprintf(c->reason, sizeof c->reason, "upstream closed mid-response");
+			c->keep = false;
+			c->resp_decoded = c->resp_term = true;
+			progress |= forward_tls_chunked(g, c) > 0;
+		}
+	} else if (c->resp_head_done && !c->resp_done) {
+		if ((r = forward_body(&c->uin, &c->cout, room(&c->cout), c->resp_body, &c->resp_left,
+				      &c->resp_chunk, &c->resp_done, c->upstream_eof, NULL)) < 0)
 			return -1;
 		progress |= r;
 		if (!c->resp_done && c->upstream_eof && !c->uin.len) {
@@ -1926,7 +2053,7 @@ static void on_accept(struct gw *g)
 			return;
 		}
 		c->cfd = fd;
-		c->cred = -1;
+		c->cred = c->body_hit = -1;
 		c->ufd = c->pipe_up[0] = c->pipe_up[1] = c->pipe_down[0] = c->pipe_down[1] = -1;
 		c->t_start = c->t_active = g->now;
 		c->deadline = g->now + g->pol->net_request_timeout_ms * 1000;
@@ -2141,11 +2268,9 @@ static int gw_setup(struct gw *g, const struct gateway_config *cfg, al_error *er
 	if (cfg->auth)
 		base64_encode(cfg->auth, strlen(cfg->auth) > 500 ? 500 : strlen(cfg->auth), g->auth_b64);
 	if (cfg->creds && cfg->creds->n) {
-		char why[256];
+		/* the CA was readied by the supervisor (cred_run.c) */
 		if (!cfg->tls || !cfg->ca)
 			return al_err(err, EINVAL, "credentials without the TLS module");
-		if (cfg->tls->ca_ready(cfg->ca, why, sizeof why) < 0)
-			return al_err(err, EINVAL, "TLS for credentials: %s", why);
 		g->tls = tls_api = cfg->tls;
 		g->creds = cfg->creds;
 		g->cred_t0 = now_us();

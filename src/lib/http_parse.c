@@ -911,6 +911,12 @@ static int chunked_line_byte(struct http_chunked *c, unsigned char ch)
 
 ssize_t http_chunked_feed(struct http_chunked *c, const char *buf, size_t len)
 {
+	return http_chunked_data(c, buf, len, NULL, NULL);
+}
+
+ssize_t http_chunked_data(struct http_chunked *c, const char *buf, size_t len,
+			  void (*data)(void *arg, const char *p, size_t n), void *arg)
+{
 	size_t i = 0;
 	if (c->state == CH_ERROR)
 		return -1;
@@ -922,6 +928,8 @@ ssize_t http_chunked_feed(struct http_chunked *c, const char *buf, size_t len)
 			if (n > c->remaining)
 				n = c->remaining;
 			c->remaining -= n;
+			if (data && n)
+				data(arg, buf + i, (size_t)n);
 			i += (size_t)n;
 			if (!c->remaining)
 				c->state = CH_DATA_CR;

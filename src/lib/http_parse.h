@@ -143,6 +143,10 @@ struct http_chunked {
  * is the next message), or -1 on malformed framing (bad hex, size overflow,
  * size line or trailer line over HTTP_MAX_LINE, missing CRLF after data). */
 ssize_t http_chunked_feed(struct http_chunked *c, const char *buf, size_t len);
+/* The same, handing each run of chunk data (the body without its framing)
+ * to data(arg, p, n) as it passes. */
+ssize_t http_chunked_data(struct http_chunked *c, const char *buf, size_t len,
+			  void (*data)(void *arg, const char *p, size_t n), void *arg);
 
 /* A complete error response with a reason, for the gateway's refusals:
  * "HTTP/1.1 <status> <text>", Content-Type text/plain, X-Airlock-Reason:
