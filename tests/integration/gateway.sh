@@ -14,15 +14,6 @@
 trap 'gw_cleanup; rm -rf "$TMP"' EXIT
 trap 'exit 143' TERM INT HUP
 
-# On a failure, show the stderr of the last sandbox run (sb below).
-nok() {
-	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"
-	if [ -s "$TMP/sb.err" ]; then
-		echo "#   stderr of the last airlock run:"
-		tail -n 5 "$TMP/sb.err" | sed 's/^/#   /'
-	fi
-	return 0
-}
 # sb ARGS... -- CMD: airlock run with the fixtures as a read-only /workspace
 # (ca.crt, client.py), bounded in time, stderr kept for nok.
 sb() { "$AIRLOCK" run -q -t 60 --workspace "$WS:ro" "$@" 2> "$TMP/sb.err"; }

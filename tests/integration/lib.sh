@@ -12,7 +12,16 @@ IS_ROOT=0
 [ "$(id -u)" -eq 0 ] && IS_ROOT=1
 
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+# A failure shows the stderr of the last sandbox run when a script keeps it
+# in $TMP/sb.err.
+nok() {
+	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"
+	if [ -s "$TMP/sb.err" ]; then
+		echo "#   stderr of the last airlock run:"
+		tail -n 5 "$TMP/sb.err" | sed 's/^/#   /'
+	fi
+	return 0
+}
 skip() { n=$((n + 1)); echo "ok $n - # SKIP $*"; }
 # check DESC CMD...: passes when CMD succeeds
 check() { local d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else nok "$d"; fi; }

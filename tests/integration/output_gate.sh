@@ -61,4 +61,18 @@ expect_match "... it holds the marker" "$(grep run_start "$L")" 'REDACTED:aws_ac
 out=$(run -q --policy "$P" -- sh -c "head -c 3000000 /dev/zero | tr '\\0' 'a' | fold -w 100; echo; echo '$AWS'" | tail -n 1)
 expect "a secret after 3 MB of output is caught" "$out" "[REDACTED:aws_access_key]"
 
+# output.max_bytes: per stream, a marker, the writer gets EPIPE, the run goes on
+C=$TMP/cap.yaml
+printf 'output: {max_bytes: 1000, secret_scanning: true}\n' > "$C"
+run -q --policy "$C" --report "$TMP/cap.json" -- sh -c '
+yes | head -c 50000; yes; echo "yes ended $?" >&2; echo after >&2' > "$TMP/cap.out" 2> "$TMP/cap.err"
+expect "stdout stops at max_bytes, then the marker" "$(head -c 1000 "$TMP/cap.out" | tr -d 'y\n' | wc -c) $(tail -n 1 "$TMP/cap.out")" \
+	"0 [airlock: stdout truncated after 1000 bytes (output.max_bytes)]"
+expect "... and nothing else reaches the caller" "$(wc -c < "$TMP/cap.out")" 1065
+expect "a writer past the cap gets SIGPIPE (a flood costs nothing)" "$(grep -c 'yes ended 141' "$TMP/cap.err")" 1
+expect "the other stream and the run go on" "$(tail -n 1 "$TMP/cap.err")" "after"
+expect "the report says which stream was cut, and the run exited" \
+	"$(json "$TMP/cap.json" 'r["stdout_truncated"], r["stderr_truncated"], r["exit_reason"], r["exit_code"]')" \
+	"True False exited 0"
+
 done_testing
