@@ -753,6 +753,29 @@ static void test_origin(void)
 	CHECK(http_parse_request("GET /a HTTP/1.1\r\n\r\n", 19, &req) == -400, "the proxy still refuses origin form");
 }
 
+static void collect(void *arg, const char *p, size_t n)
+{
+	strncat(arg, p, n);
+}
+
+/* The data runs of a chunked body, without the framing, in any split. */
+static void test_chunked_data(void)
+{
+	static const char body[] = "4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\nT: x\r\n\r\nNEXT";
+	for (size_t cut = 0; cut <= sizeof body - 1; cut++) {
+		struct http_chunked ch = { 0 };
+		char got[64] = "";
+		ssize_t a = http_chunked_data(&ch, body, cut, collect, got);
+		ssize_t b = ch.done ? 0 : a == (ssize_t)cut ?
+			http_chunked_data(&ch, body + cut, sizeof body - 1 - cut, collect, got) : -1;
+		if (!(a >= 0 && b >= 0 && ch.done && !strcmp(got, "Wikipedia") && (size_t)(a + b) == sizeof body - 5)) {
+			CHECK(false, "chunked data split at %zu: '%s'", cut, got);
+			return;
+		}
+	}
+	CHECK(true, "chunked data: the runs without framing, at every split, the next message left");
+}
+
 int main(void)
 {
 	test_connect();
@@ -768,5 +791,6 @@ int main(void)
 	test_error();
 	test_chunked();
 	test_origin();
+	test_chunked_data();
 	return check_done();
 }
