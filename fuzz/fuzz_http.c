@@ -14,6 +14,7 @@
  */
 #include "http_parse.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
