@@ -210,12 +210,17 @@ bool cred_path_canonical(const char *path, size_t n)
 		unsigned char c = (unsigned char)path[i];
 		if (c < 0x20 || c == 0x7f || c == '\\')
 			return false;
+		/* %25 decodes to another escape (%252e -> %2e -> '.'), %u is
+		 * IIS's: a server that decodes twice or differently sees
+		 * another path than the rules were matched on */
+		if (c == '%' && i + 1 < n && (path[i + 1] == 'u' || path[i + 1] == 'U'))
+			return false;
 		if (c == '%' && i + 2 < n) {
 			int hi = hexval(path[i + 1]), lo = hi < 0 ? -1 : hexval(path[i + 2]);
 			int v = lo < 0 ? -1 : hi * 16 + lo;
 			/* encoded '.', '/', '\\' hide a segment; %00 cuts the
 			 * path short in a C server */
-			if (v == '.' || v == '/' || v == '\\' || v == 0)
+			if (v == '.' || v == '/' || v == '\\' || v == 0 || v == '%')
 				return false;
 		}
 	}
@@ -553,15 +558,17 @@ static void emit(struct wr *w, struct b64w *e, const void *p, size_t n)
 }
 
 /* p[0..n) with every placeholder of an ok secret replaced by its value,
- * raw or into the base64 writer e. */
+ * raw or into the base64 writer e. A secret that is injected goes in its
+ * own header only: put anywhere the client likes, a service could store it
+ * where the client can read it back (a metadata header, a content type). */
 static void put_replaced(const struct job *j, struct wr *w, struct b64w *e, const char *p, size_t n,
 			 uint64_t *used)
 {
 	size_t pos = 0, at;
 	ssize_t k;
 	while (!w->over && (k = ph_find(j->set, p, n, pos, &at)) >= 0) {
-		if (!(j->ok >> k & 1)) {
-			/* refused before it gets here; passed on as it is */
+		if (!(j->ok >> k & 1) || j->set->v[k].s->header) {
+			/* refused before it gets here, or injected: passed on as it is */
 			emit(w, e, p + pos, at + 1 - pos);
 			pos = at + 1;
 			continue;
@@ -687,6 +694,26 @@ static int check_expiry(struct job *j, struct cred_outcome *o)
 
 /* 3: the rules of every bound secret, on a path every server reads as the
  * rules do. */
+/* Headers by which servers and frameworks take another method or path
+ * than the request line's: the rules judge the request line. */
+static const char *const override_headers[] = {
+	"x-http-method-override", "x-http-method", "x-method-override", "x-original-url",
+	"x-rewrite-url", "x-original-method", NULL,
+};
+
+static const char *override_header(const struct job *j)
+{
+	for (size_t pos = j->h.hdr_start; pos < j->h.hdr_end;) {
+		struct hline h;
+		header_at(j->head, j->len, pos, &h);
+		pos = h.end;
+		for (size_t k = 0; override_headers[k]; k++)
+			if (span_ieq(h.name, h.nlen, override_headers[k]))
+				return override_headers[k];
+	}
+	return NULL;
+}
+
 static int check_rules(struct job *j, struct cred_outcome *o)
 {
 	const char *t = j->h.target, *q = memchr(t, '?', j->h.tlen);
@@ -696,6 +723,12 @@ static int check_rules(struct job *j, struct cred_outcome *o)
 		const struct cred_secret *s = j->set->v[i].s;
 		if (!(j->ok >> i & 1) || s->rules.n == 0)
 			continue;
+		const char *ov = override_header(j);
+		if (ov) {
+			snprintf(o->reason, sizeof o->reason, "header %s could change the method or path that "
+				 "credential %s's rules allow", ov, clean_name(j->name, &j->set->v[i]));
+			return refuse(o, CRED_RULE, (ssize_t)i);
+		}
 		if (!cred_path_canonical(t, plen)) {
 			snprintf(o->reason, sizeof o->reason,
 				 "path %s is not in canonical form; credential %s's rules need one",

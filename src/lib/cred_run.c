@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -226,7 +227,8 @@ static int read_value(const struct cred_secret *s, char *out, size_t cap, size_t
 		*len = strlen(v);
 		memcpy(out, v, *len);
 	} else if (!strncmp(s->from, "file:", 5)) {
-		_cleanup_close_ int fd = open(s->from + 5, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		/* O_NONBLOCK: a FIFO must not hang the run before it is refused */
+		_cleanup_close_ int fd = open(s->from + 5, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		struct stat st;
 		if (fd < 0 || fstat(fd, &st) < 0)
 			return al_errno(err, "%s", s->from + 5);
@@ -266,8 +268,12 @@ int credrun_resolve(struct al_sandbox *sb, al_error *err)
 		cr->store = NULL;
 		return al_errno(err, "mmap");
 	}
-	/* never in a core dump, never swapped out where the host allows it */
+	/* never in a core dump, never swapped out where the host allows it,
+	 * and never in a child forked later (a later sandbox's init, a
+	 * command: source, an alert): the gateway gets its copy explicitly */
 	madvise(cr->store, cr->store_len, MADV_DONTDUMP);
+	if (madvise(cr->store, cr->store_len, MADV_WIPEONFORK) < 0)
+		return al_errno(err, "madvise(MADV_WIPEONFORK) for the secrets' store");
 	(void)mlock(cr->store, cr->store_len);
 	if (!(cr->set.v = calloc(p->n_secrets, sizeof *cr->set.v)))
 		return al_err(err, ENOMEM, "out of memory");
@@ -300,6 +306,38 @@ void credrun_drop_ca(struct al_sandbox *sb)
 	if (sb->cred.ca)
 		sb->cred.tls->ca_free(sb->cred.ca);
 	sb->cred.ca = NULL;
+}
+
+/* The gateway's copy of the values, over its control socket right after
+ * its fork (the store itself is wiped in every child). */
+int credrun_send(const struct al_sandbox *sb, int fd)
+{
+	const struct cred_set *cs = &sb->cred.set;
+	for (size_t i = 0; i < cs->n; i++) {
+		uint32_t len = (uint32_t)cs->v[i].len;
+		if (send(fd, &len, sizeof len, MSG_NOSIGNAL) != sizeof len ||
+		    send(fd, cs->v[i].value, len, MSG_NOSIGNAL) != (ssize_t)len)
+			return -1;
+	}
+	return 0;
+}
+
+/* In the gateway: the values into its own (wiped) store, at their places. */
+int credrun_receive(struct al_sandbox *sb, int fd)
+{
+	struct cred_set *cs = &sb->cred.set;
+	(void)mlock(sb->cred.store, sb->cred.store_len); /* not inherited across fork */
+	for (size_t i = 0; i < cs->n; i++) {
+		uint32_t len;
+		char *to = sb->cred.store + i * (VALUE_MAX + 1);
+		if (recv(fd, &len, sizeof len, MSG_WAITALL) != sizeof len || len > VALUE_MAX ||
+		    (len && recv(fd, to, len, MSG_WAITALL) != (ssize_t)len))
+			return -1;
+		to[len] = '\0';
+		cs->v[i].value = to;
+		cs->v[i].len = len;
+	}
+	return 0;
 }
 
 void credrun_free(struct al_sandbox *sb)

@@ -58,6 +58,10 @@ static _Noreturn void gateway_child(const struct al_sandbox *sb, int listen_fd, 
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || getppid() != parent)
 		_exit(125);
 	prctl(PR_SET_NAME, "airlock-gw");
+	/* the secrets' values come over the control socket: the store they
+	 * live in is wiped in every child, this one included */
+	if (sb->cred.set.n && credrun_receive((struct al_sandbox *)sb, 4) < 0)
+		_exit(125);
 	struct gateway_config cfg = { .pol = p, .listen_fd = 3, .ctl_fd = 4, .events_fd = 5,
 				      .audit_fd = keep[3] >= 0 ? 6 : -1,
 				      .agent = sb->audit ? audit_agent(sb->audit) : NULL,
@@ -95,6 +99,8 @@ int gwproc_start(struct al_sandbox *sb, int listen_fd, al_error *err)
 	}
 	gp->pid = pid;
 	gp->ctl = sv[0];
+	if (credrun_send(sb, sv[0]) < 0)
+		return al_errno(err, "egress gateway: handing over the credentials");
 	gp->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	return 0;
 }

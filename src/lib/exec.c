@@ -62,6 +62,43 @@ static const char *const proxy_env[] = {
 };
 _Static_assert(AL_GATEWAY_PORT == 3128, "proxy_env names the gateway's port");
 
+/* Every occurrence of a secret's value in *s replaced by its placeholder
+ * (the old string wiped and freed). 0, or -1 out of memory. */
+static int scrub_values(const struct cred_set *cs, char **s)
+{
+	for (size_t j = 0; j < cs->n; j++) {
+		const struct cred_value *v = &cs->v[j];
+		char *at;
+		while (v->len && (at = memmem(*s, strlen(*s), v->value, v->len))) {
+			size_t before = (size_t)(at - *s), rest = strlen(at + v->len);
+			char *n = malloc(before + CRED_PH_LEN + rest + 1);
+			if (!n)
+				return -1;
+			memcpy(n, *s, before);
+			memcpy(n + before, v->placeholder, CRED_PH_LEN);
+			memcpy(n + before + CRED_PH_LEN, at + v->len, rest + 1);
+			explicit_bzero(*s, strlen(*s));
+			free(*s);
+			*s = n;
+		}
+	}
+	return 0;
+}
+
+/* The command line is the caller's: a secret's value there is a mistake
+ * to refuse, not to rewrite behind its back. */
+static int argv_holds_value(const struct al_sandbox *sb, const al_exec *ex, al_error *err)
+{
+	const struct cred_set *cs = &sb->cred.set;
+	for (size_t i = 0; ex->argv && ex->argv[i]; i++)
+		for (size_t j = 0; j < cs->n; j++)
+			if (cs->v[j].len && memmem(ex->argv[i], strlen(ex->argv[i]), cs->v[j].value, cs->v[j].len))
+				return al_err(err, EINVAL, "argument %zu holds the real value of credentials secret %s: "
+					      "the sandbox gets only its placeholder (use $%s)", i, cs->v[j].s->name,
+					      cs->v[j].s->name);
+	return 0;
+}
+
 /* A clean environment: fixed defaults, then the names the policy lets through
  * from the caller, then the proxy settings (a proxy of the caller's would
  * lead nowhere from inside), then the values the policy sets. Nothing else
@@ -95,21 +132,11 @@ static int build_env(const struct al_sandbox *sb, struct al_strlist *env)
 		if (env_put(env, p->env_set.v[i]) < 0)
 			return -1;
 	/* A secret's real value never crosses, under whatever name the
-	 * caller's environment or the policy holds it: its placeholder does. */
-	const struct cred_set *cs = &sb->cred.set;
-	for (size_t i = 0; i < env->n; i++) {
-		const char *eq = strchr(env->v[i], '=');
-		for (size_t j = 0; eq && j < cs->n; j++)
-			if (strlen(eq + 1) == cs->v[j].len && !memcmp(eq + 1, cs->v[j].value, cs->v[j].len)) {
-				char kv[512];
-				snprintf(kv, sizeof kv, "%.*s=%s", (int)(eq - env->v[i]) < 400 ? (int)(eq - env->v[i]) : 400,
-					 env->v[i], cs->v[j].placeholder);
-				explicit_bzero(env->v[i], strlen(env->v[i]));
-				if (env_put(env, kv) < 0)
-					return -1;
-				break;
-			}
-	}
+	 * caller's environment or the policy holds it, alone or inside a
+	 * longer value (a URL, "Bearer ..."): its placeholder does. */
+	for (size_t i = 0; i < env->n; i++)
+		if (scrub_values(&sb->cred.set, &env->v[i]) < 0)
+			return -1;
 	return credrun_env(sb, env_put, env);
 }
 
@@ -543,7 +570,8 @@ static bool secret_name(const char *kv)
 static int start_gates(struct exec_loop *L, const struct al_strlist *env, al_error *err)
 {
 	const struct al_policy *p = &L->sb->pol;
-	if (!p->out_secret_scanning && !p->out_strip_html && !p->out_flag_instructions)
+	const struct cred_set *cs = &L->sb->cred.set;
+	if (!p->out_secret_scanning && !p->out_strip_html && !p->out_flag_instructions && !cs->n)
 		return 0;
 	struct scan_cfg cfg;
 	const char *lits[64];
@@ -553,15 +581,16 @@ static int start_gates(struct exec_loop *L, const struct al_strlist *env, al_err
 	cfg.entropy_bits = p->out_entropy_bits;
 	cfg.instructions = p->out_flag_instructions;
 	cfg.strip_html = p->out_strip_html;
+	/* First and always, the real values of the run's credentials: the
+	 * sandbox never had them, and whatever slipped past the gateway's
+	 * masking (an encoded echo) is still caught on the way out. */
+	for (size_t i = 0; i < cs->n && n < 64; i++)
+		lits[n++] = cs->v[i].value;
 	for (size_t i = 0; p->out_secret_scanning && i < env->n && n < 64; i++) {
 		const char *eq = strchr(env->v[i], '=');
-		if (eq && strlen(eq + 1) >= 8 && secret_name(env->v[i]))
+		if (eq && strlen(eq + 1) >= 8 && secret_name(env->v[i]) && strncmp(eq + 1, CRED_PREFIX, CRED_PREFIX_LEN))
 			lits[n++] = eq + 1;
 	}
-	/* the real values of the run's secrets: the sandbox never had them,
-	 * but an upstream could echo one back */
-	for (size_t i = 0; p->out_secret_scanning && i < L->sb->cred.set.n && n < 64; i++)
-		lits[n++] = L->sb->cred.set.v[i].value;
 	cfg.literals = lits;
 	cfg.n_literals = n;
 	for (int i = 0; i < 2; i++)
@@ -744,6 +773,8 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 	if (sb->cg)
 		cgroup_read_stats(sb->cg, &L.start);
 
+	if (argv_holds_value(sb, ex, err) < 0)
+		goto out;
 	if (build_env(sb, &env) < 0) {
 		al_err(err, ENOMEM, "out of memory");
 		goto out;

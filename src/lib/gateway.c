@@ -152,6 +152,7 @@ struct conn {
 	ssize_t body_hit;	  /* a placeholder found in the request body's data; -1 */
 	struct buf rdata;	  /* a chunked response's data, masked, then chunked again */
 	bool resp_decoded, resp_term; /* ... its last chunk was read / its end written */
+	bool redrive;		  /* drive() stopped at DRIVE_ROUNDS with work left */
 };
 
 struct resolve_job {
@@ -192,7 +193,8 @@ struct gw {
 	const struct tls_api *tls;   /* NULL = no secret in this run */
 	const struct cred_set *creds;
 	uint64_t cred_t0;	     /* TTLs count from here: the gateway's start, then each exec */
-	size_t value_max;	     /* the longest secret value: the response hold-back */
+	size_t value_max;	     /* the longest secret value */
+	bool redrive;		     /* some connection has redrive set */
 };
 
 /* epoll tags that are not connections (a connection is tagged by its
@@ -262,7 +264,12 @@ static ssize_t io_send(struct conn *c, bool up, const void *p, size_t n)
 	struct tls_conn *t = up ? c->utls : c->ctls;
 	if (!t)
 		return send(up ? c->ufd : c->cfd, p, n, MSG_NOSIGNAL);
-	return tls_result(c, up, tls_api->write(t, p, n));
+	ssize_t r = tls_api->write(t, p, n);
+	if (r == 0 && n) { /* nothing written of something is no progress: an error */
+		errno = EPIPE;
+		return -1;
+	}
+	return tls_result(c, up, r);
 }
 
 /* read up to max bytes; > 0 = got that many, 0 = nothing now, -1 = EOF or error */
@@ -294,6 +301,8 @@ static int buf_write_upto(struct conn *c, bool up, struct buf *b, size_t upto, u
 			continue;
 		if (n < 0)
 			return errno == EAGAIN ? 0 : -1;
+		if (n == 0)
+			return -1;
 		if (counter)
 			*counter += (uint64_t)n;
 		buf_take(b, (size_t)n);
@@ -465,6 +474,8 @@ static void close_upstream(struct conn *c)
 	close_fd(&c->pipe_down[0]);
 	close_fd(&c->pipe_down[1]);
 	buf_free(&c->uin);
+	if (c->mitm && c->uout.p) /* requests with a secret put in went through it */
+		explicit_bzero(c->uout.p, BUF_CAP);
 	buf_free(&c->uout);
 }
 
@@ -513,6 +524,9 @@ static void conn_close(struct gw *g, struct conn *c)
 		start_listening(g, true);
 }
 
+static void mask_values(struct gw *g, struct buf *b);
+static void mask_cut_value(const struct gw *g, struct buf *b);
+
 /* A refusal: answer in the client's protocol, log, close once delivered. */
 static void refuse(struct gw *g, struct conn *c, int status, const char *rule, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -525,6 +539,13 @@ static void refuse(struct gw *g, struct conn *c, int status, const char *rule, c
 	detach_job(c);
 	c->status = status;
 	c->rule = rule;
+	if (c->mitm && c->cout.len) {
+		/* what waits for the client (an interim head, a held-back tail)
+		 * goes out after all: masked, and no cut value left at its end */
+		mask_values(g, &c->cout);
+		mask_cut_value(g, &c->cout);
+	}
+	buf_free(&c->rdata);
 	if (c->proto == P_SOCKS) {
 		uint8_t rep = SOCKS5_REP_FAILURE, out[10];
 		switch (status) {
@@ -895,6 +916,13 @@ static void connected(struct gw *g, struct conn *c)
 		start_tls_up(g, c);
 		return;
 	}
+	/* bytes the client sent with its request are the one part of a
+	 * spliced tunnel the gateway reads: a placeholder there is refused */
+	ssize_t ph = foreign_placeholder(g, NULL, 0, c->cin.p, c->cin.len);
+	if (ph >= 0) {
+		refuse_exfil(g, c, ph, "into a tunnel with its request");
+		return;
+	}
 	if (!make_pipes(c)) {
 		refuse(g, c, 502, c->rule, "out of file descriptors");
 		return;
@@ -1054,24 +1082,39 @@ static void mask_values(struct gw *g, struct buf *b)
 }
 
 /* How many bytes at the end of b could be the start of a value: those
- * wait for what follows. Long values are held back whole, not searched. */
+ * wait for what follows (only a real prefix: a stream is not stalled). */
 static size_t value_prefix_at_end(const struct gw *g, const struct buf *b)
 {
 	size_t hold = 0;
 	for (size_t i = 0; i < g->creds->n; i++) {
 		const struct cred_value *v = &g->creds->v[i];
 		size_t k = v->len - 1 < b->len ? v->len - 1 : b->len;
-		if (v->len > 512) {
-			hold = k > hold ? k : hold;
-			continue;
-		}
 		for (; k > hold; k--)
-			if (memcmp(b->p + b->len - k, v->value, k) == 0) {
+			if (b->p[b->len - k] == v->value[0] && memcmp(b->p + b->len - k, v->value, k) == 0) {
 				hold = k;
 				break;
 			}
 	}
 	return hold;
+}
+
+/* A message ends (or is cut) with the start of a value: that is an echo
+ * cut short, not data; all but its last byte would give the value away.
+ * A start of 8 bytes or half the value is masked. */
+static void mask_cut_value(const struct gw *g, struct buf *b)
+{
+	for (size_t i = 0; i < g->creds->n; i++) {
+		const struct cred_value *v = &g->creds->v[i];
+		for (size_t k = v->len - 1 < b->len ? v->len - 1 : b->len; k >= 8 || 2 * k >= v->len; k--) {
+			char *at = b->p + b->len - k;
+			if (k && at[0] == v->value[0] && memcmp(at, v->value, k) == 0) {
+				memset(at, '*', k);
+				break;
+			}
+			if (!k)
+				break;
+		}
+	}
 }
 
 /* How much of cout may be written now. */
@@ -1080,8 +1123,10 @@ static size_t cout_ready(struct gw *g, struct conn *c)
 	if (!c->mitm || !c->cout.len)
 		return c->cout.len;
 	mask_values(g, &c->cout);
-	size_t hold = c->st == C_HTTP_FWD && !c->resp_done ? value_prefix_at_end(g, &c->cout) : 0;
-	return c->cout.len - hold;
+	if (c->st == C_HTTP_FWD && !c->resp_done)
+		return c->cout.len - value_prefix_at_end(g, &c->cout);
+	mask_cut_value(g, &c->cout);
+	return c->cout.len;
 }
 
 /* The upstream is connected: before the client hears anything, prove it
@@ -1285,6 +1330,8 @@ static void on_tls_head(struct gw *g, struct conn *c)
 	c->resp_chunk = (struct http_chunked){ 0 };
 	c->tail_len = 0;
 	buf_take(&c->cin, (size_t)r);
+	if (c->uout.p)
+		explicit_bzero(c->uout.p, BUF_CAP);
 	buf_free(&c->uout);
 	if (buf_put(&c->uout, out, (size_t)m) < 0) {
 		refuse(g, c, 431, "syntax", "request head too large");
@@ -1645,6 +1692,8 @@ static int forward_tls_chunked(struct gw *g, struct conn *c)
 	if (!c->rdata.len && !c->resp_decoded)
 		return progress;
 	mask_values(g, &c->rdata);
+	if (c->resp_decoded)
+		mask_cut_value(g, &c->rdata);
 	size_t hold = c->resp_decoded ? 0 : value_prefix_at_end(g, &c->rdata);
 	size_t n = c->rdata.len - hold;
 	if (n + 24 > room(&c->cout))
@@ -1705,6 +1754,22 @@ static int rated_read(struct gw *g, struct conn *c, struct buf *b, bool up, bool
 	return n != 0; /* the bytes are charged when written on */
 }
 
+/* Asked for identity: a body encoded anyway (a Content-Encoding but
+ * identity, in any of its headers, or a transfer coding but chunked) could
+ * hide an echo of a value from mask_values. Its coding, or NULL. */
+static const struct http_span *encoded(const struct http_response *res)
+{
+	for (size_t i = 0; i < res->n_headers; i++) {
+		const struct http_header *h = &res->headers[i];
+		bool ce = h->name.n == 16 && !strncasecmp(h->name.p, "content-encoding", 16);
+		bool te = h->name.n == 17 && !strncasecmp(h->name.p, "transfer-encoding", 17);
+		if ((ce && !(h->value.n == 8 && !strncasecmp(h->value.p, "identity", 8))) ||
+		    (te && !(h->value.n == 7 && !strncasecmp(h->value.p, "chunked", 7))))
+			return &h->value;
+	}
+	return NULL;
+}
+
 static int drive_http(struct gw *g, struct conn *c)
 {
 	int progress = 0, r;
@@ -1752,11 +1817,10 @@ static int drive_http(struct gw *g, struct conn *c)
 			refuse(g, c, 502, c->rule, "malformed response from upstream");
 			return 0;
 		}
-		/* asked for identity: an encoded body could hide an echo of a value */
-		const struct http_span *ce = http_header_get(res.headers, res.n_headers, "content-encoding");
-		if (c->mitm && ce && !(ce->n == 8 && !strncasecmp(ce->p, "identity", 8))) {
-			refuse(g, c, 502, "credentials", "an encoded response (Content-Encoding: %.*s) on a "
-			       "connection with credentials cannot be checked for the secret", (int)(ce->n < 40 ? ce->n : 40), ce->p);
+		const struct http_span *enc = c->mitm ? encoded(&res) : NULL;
+		if (enc) {
+			refuse(g, c, 502, "credentials", "an encoded response (%.*s) on a connection with "
+			       "credentials cannot be checked for the secret", (int)(enc->n < 40 ? enc->n : 40), enc->p);
 			return 0;
 		}
 		char head[BUF_CAP];
@@ -2014,14 +2078,25 @@ static void drive(struct gw *g, struct conn *c)
 		}
 		if (r == 0)
 			break;
+		/* out of rounds with work left: bytes already in our buffers (or
+		 * decrypted inside a TLS end) wake no epoll; the loop comes back */
+		if (round == DRIVE_ROUNDS - 1)
+			c->redrive = g->redrive = true;
 	}
-	if (c->dead)
-		return;
-	/* decrypted bytes waiting inside a TLS end wake no epoll: the sweep
-	 * comes back for them */
-	if (c->mitm && ((c->ctls && tls_api->pending(c->ctls)) || (c->utls && tls_api->pending(c->utls))))
-		c->throttled_until = g->now;
-	update_interest(g, c);
+	if (!c->dead)
+		update_interest(g, c);
+}
+
+static void redrive_all(struct gw *g)
+{
+	g->redrive = false;
+	for (struct conn *c = g->live, *next; c; c = next) {
+		next = c->next;
+		if (c->redrive && !c->dead) {
+			c->redrive = false;
+			drive(g, c);
+		}
+	}
 }
 
 /* ---- accepting ---------------------------------------------------------- */
@@ -2343,13 +2418,16 @@ int gateway_serve(const struct gateway_config *cfg, al_error *err)
 	struct epoll_event ev[256];
 	g.now = g.last_sweep = now_us();
 	while (!g.stop) {
-		int timeout = g.n_live ? (int)(SWEEP_US / 1000) : -1;
+		int timeout = g.redrive ? 0 : g.n_live ? (int)(SWEEP_US / 1000) : -1;
 		int n = epoll_wait(g.ep, ev, 256, timeout);
 		if (n < 0 && errno != EINTR)
 			return al_errno(err, "epoll_wait");
 		g.now = now_us();
 		if (n > 0)
 			dispatch(&g, ev, n);
+		free_zombies(&g);
+		if (g.redrive)
+			redrive_all(&g);
 		free_zombies(&g);
 		if (g.sync_pending)
 			do_sync(&g);

@@ -482,6 +482,11 @@ static int close_inherited(int sock, struct cgroup_join *join)
 
 _Noreturn void sandbox_init_main(struct al_sandbox *sb, int sock)
 {
+	/* The caller's environment was copied at the clone, and may hold the
+	 * source of a credential (env:NAME): init needs none of it (each
+	 * command's environment comes with its exec request). */
+	for (char **e = environ; e && *e; e++)
+		explicit_bzero(*e, strlen(*e));
 	sock = close_inherited(sock, &sb->join);
 	struct mount_sources expect = sb->src; /* what the supervisor opened */
 	mounts_forget_fds(&sb->src);

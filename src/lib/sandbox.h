@@ -73,6 +73,8 @@ char *gwproc_events(const struct al_sandbox *sb);
 int credrun_make_ca(struct al_sandbox *sb, int *bundle_fd, al_error *err); /* before sync 1 */
 int credrun_resolve(struct al_sandbox *sb, al_error *err); /* after the clone */
 void credrun_drop_ca(struct al_sandbox *sb);
+int credrun_send(const struct al_sandbox *sb, int fd);	/* supervisor, after the gateway's fork */
+int credrun_receive(struct al_sandbox *sb, int fd);	/* the gateway */
 void credrun_free(struct al_sandbox *sb);
 int credrun_env(const struct al_sandbox *sb, int (*put)(struct al_strlist *, const char *),
 		struct al_strlist *env);

@@ -723,8 +723,13 @@ static ssize_t conn_write(struct tls_conn *t, const void *buf, size_t n)
 	if (n == 0)
 		return 0;
 	ERR_clear_error();
+	/* a write cannot meet an end of file: the peer closing is an error
+	 * here (read as 0, it would look like progress of nothing, forever) */
 	int r = SSL_write_ex(t->ssl, buf, n > SSIZE_MAX ? SSIZE_MAX : n, &put);
-	return r == 1 ? (ssize_t)put : io_result(t, r);
+	if (r == 1)
+		return (ssize_t)put;
+	ssize_t e = io_result(t, r);
+	return e == 0 ? -1 : e;
 }
 
 static size_t conn_pending(const struct tls_conn *t)

@@ -411,6 +411,17 @@ else
 	skip "/proc/1/environ is not readable in the sandbox"
 fi
 expect "env: the real values are nowhere in what the sandbox sees" "$(grep -cF -e "$REAL_KEY" -e "$REAL_TOKEN" "$TMP/dump.txt")" 0
+# the value inside a longer variable (a URL, a header) is replaced there too
+out=$(DBURL="postgres://u:$REAL_KEY@db/x" sb "${M[@]}" -e DBURL --setenv "AUTHZ=Bearer $REAL_KEY" -- \
+	sh -c 'echo "db $DBURL"; echo "authz $AUTHZ"')
+expect_match "env: a value inside a passed variable becomes the placeholder" "$(fld db "$out")" \
+	'^postgres://u:AIRLOCK-PLACEHOLDER-[0-9a-f]{32}@db/x$'
+expect_match "env: ... and inside a variable the policy sets" "$(fld authz "$out")" '^Bearer AIRLOCK-PLACEHOLDER-[0-9a-f]{32}$'
+# the value on the command line is refused, not rewritten
+"$AIRLOCK" run -q --policy "$P" -- echo "x$REAL_KEY" > "$TMP/argv.out" 2> "$TMP/argv.err"
+expect "argv: a command line holding a real value is refused (125)" "$?" 125
+expect "argv: ... naming the secret, never the value" \
+	"$(grep -c 'holds the real value of credentials secret OPENAI_API_KEY' "$TMP/argv.err") $(grep -cF "$REAL_KEY" "$TMP/argv.err" "$TMP/argv.out" | awk -F: '{s+=$2} END {print s}')" "1 0"
 ph_b=$(sb "${M[@]}" -- printenv OPENAI_API_KEY)
 expect_match "env: a second run gets a placeholder too" "$ph_b" '^AIRLOCK-PLACEHOLDER-[0-9a-f]{32}$'
 check "env: ... a different one" test "$ph_b" != "$PH"

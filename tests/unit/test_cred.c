@@ -253,11 +253,12 @@ static void test_find(void)
 
 static void test_canonical(void)
 {
-	const char *good[] = { "/", "/v1/repos/x", "/a/", "/a%20b", "/%41/b", "/a.b/c..d/.e", "/~u/x;y",
-			       "/%25" };
+	const char *good[] = { "/", "/v1/repos/x", "/a/", "/a%20b", "/%41/b", "/a.b/c..d/.e", "/~u/x;y" };
 	const char *bad[] = { "", "v1/x", "*", "/v1/../admin", "/v1/%2e%2e/admin", "/v1/.%2E/admin",
 			      "//x", "/a//b", "/a\\b", "/a%2Fb", "/a%2fb", "/a%5Cb", "/.", "/./a", "/a/..",
-			      "/..;/admin", "/a/.;x/b", "/a\x01", "/a\x7f", "/a%00b", "/a\tb" };
+			      "/..;/admin", "/a/.;x/b", "/a\x01", "/a\x7f", "/a%00b", "/a\tb",
+			      /* decoded twice, or the IIS way, they would hide a dot */
+			      "/%25", "/v1/%252e%252e/admin", "/v1/%u002e%u002e/admin", "/%U002e" };
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
 		CHECK(cred_path_canonical(good[i], strlen(good[i])), "canonical: %s", show(good[i]));
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
@@ -406,6 +407,13 @@ static void test_inject(void)
 	CHECK(r > 0 && strstr(out, "Authorization: token ghp_realvalue123 (x)\r\n"), "text after {} kept");
 	gh.format = (char *)"Bearer {}";
 
+	/* an injected secret goes in its own header only: a placeholder the
+	 * client puts elsewhere (where a service might store it) stays one */
+	r = rewrite(&set, "api.github.com", 443, "GET / HTTP/1.1\r\nUser-Agent: ua-@0\r\nX-Meta: @0\r\n\r\n");
+	CHECK(r > 0 && count(out, "ghp_realvalue123") == 1 && count(out, "AIRLOCK-PLACEHOLDER-") == 2 &&
+	      strstr(out, "\r\nAuthorization: Bearer ghp_realvalue123\r\n"),
+	      "inject: the value in its header only, the placeholder left elsewhere (got %s)", show(out));
+
 	/* to another host: not injected; its placeholder there is exfiltration */
 	expect(&set, "api.github.com", 80, "GET / HTTP/1.1\r\n\r\n", CRED_NONE, -1, "port mismatch: nothing put in");
 	expect(&set, "api.github.com", 80, "GET / HTTP/1.1\r\nAuthorization: Bearer @0\r\n\r\n", CRED_EXFIL, 0,
@@ -526,6 +534,10 @@ static void test_rules_rewrite(void)
 	      oc.reason);
 	expect(&set, "api.github.com", 443, "GET /orgs/x?/repos/ HTTP/1.1\r\n\r\n", CRED_RULE, 0,
 	       "a rule is not matched in the query");
+	expect(&set, "api.github.com", 443, "GET /repos/a HTTP/1.1\r\nX-HTTP-Method-Override: DELETE\r\n\r\n",
+	       CRED_RULE, 0, "a method override header is refused where rules apply");
+	expect(&set, "api.github.com", 443, "GET /repos/a HTTP/1.1\r\nx-original-url: /admin\r\n\r\n",
+	       CRED_RULE, 0, "... and a path override header");
 
 	const char *noncanon[] = { "/repos/../admin", "/repos/%2e%2e/admin", "/repos/%2E%2e/admin", "//repos/x",
 				   "/repos/a\\b", "/repos/a%2Fb", "/repos/a%2fb/../c", "/repos/..;/x" };
