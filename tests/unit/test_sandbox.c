@@ -60,11 +60,11 @@ int main(void)
 
 	char *write_file[] = { (char *)"sh", (char *)"-c", (char *)"echo kept > /workspace/state; echo first", NULL };
 	r = run(sb, write_file, out, sizeof out, &res, &err);
-	CHECK(r == 0 && res.exit_code == 0 && strcmp(out, "first\n") == 0, "first exec runs (%s)", out);
+	CHECK(r == 0 && res.exit_code == 0 && strcmp(out, "first\n") == 0, "first exec runs (%.*s)", (int)strcspn(out, "\n"), out);
 
 	char *read_file[] = { (char *)"cat", (char *)"/workspace/state", NULL };
 	r = run(sb, read_file, out, sizeof out, &res, &err);
-	CHECK(r == 0 && strcmp(out, "kept\n") == 0, "second exec sees the first one's workspace (%s)", out);
+	CHECK(r == 0 && strcmp(out, "kept\n") == 0, "second exec sees the first one's workspace (%.*s)", (int)strcspn(out, "\n"), out);
 
 	char *missing[] = { (char *)"no-such-command", NULL };
 	r = run(sb, missing, out, sizeof out, &res, &err);
