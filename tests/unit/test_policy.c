@@ -166,7 +166,7 @@ static void test_presets(void)
 {
 	static const char *const presets[] = {
 		"policies/strict.yaml", "policies/python.yaml", "policies/node.yaml",
-		"policies/coding-agent.yaml", "policies/seed-sandbox-config.yaml",
+		"policies/coding-agent.yaml", "policies/seed-sandbox-config.yaml", "policies/llm-agent.yaml",
 	};
 	al_error err;
 	for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
@@ -1418,6 +1418,65 @@ static void test_credentials(void)
 			    "t.yaml:3: process.env.allow: 'REAL' would pass the real value of secret K into the sandbox; remove it");
 }
 
+/* output.copy_out / copy_to: sandbox paths checked when loaded, the host
+ * directory relative to the policy file, both in the canonical JSON. */
+static void test_copy_out(void)
+{
+	al_policy *a = al_policy_new(), *b = al_policy_new();
+	al_error err;
+	int r = load_str(a, "output:\n  copy_out: [/workspace/out/, /tmp//x/./y, /workspace]\n  copy_to: /srv/results\n", &err);
+	CHECK(r == 0 && a->copy_out.n == 3 && al_strlist_contains(&a->copy_out, "/workspace/out") &&
+	      al_strlist_contains(&a->copy_out, "/tmp/x/y") && a->copy_to && !strcmp(a->copy_to, "/srv/results"),
+	      "copy_out paths are tidied, copy_to kept (%s)", r ? flat(err.msg) : "ok");
+	char *json = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&json, &len);
+	al_policy_write_json(a, f);
+	fclose(f);
+	r = al_policy_load_buffer(b, "json", json, len, &err);
+	CHECK(r == 0 && same_policy(a, b) && b->copy_out.n == 3, "copy_out round-trips through the canonical JSON (%s)",
+	      r ? flat(err.msg) : "ok");
+	free(json);
+	al_policy_free(b);
+	b = al_policy_new();
+	CHECK(!same_policy(a, b), "copy_out changes the digest");
+	al_policy_free(a);
+	al_policy_free(b);
+
+	/* a relative copy_to is relative to the policy file */
+	a = al_policy_new();
+	al_error_clear(&err);
+	r = al_policy_load_buffer(a, "t.yaml", "output: {copy_out: [/tmp/a], copy_to: results}", 46, &err);
+	char cwd[PATH_MAX], want[PATH_MAX + 16];
+	snprintf(want, sizeof want, "%s/results", getcwd(cwd, sizeof cwd) ? cwd : "?");
+	CHECK(r == 0 && a->copy_to && !strcmp(a->copy_to, want), "relative copy_to resolves (%s)",
+	      r ? flat(err.msg) : a->copy_to ? a->copy_to : "null");
+	/* overrides: the command line's --copy-to and --copy-out */
+	al_error_clear(&err);
+	r = al_policy_set(a, "output.copy_out", "/workspace/b", "--copy-out", &err);
+	CHECK(r == 0 && a->copy_out.n == 2, "--copy-out adds to the policy's list (%s)", r ? flat(err.msg) : "ok");
+	al_policy_free(a);
+	a = al_policy_new();
+	al_error_clear(&err);
+	r = al_policy_set(a, "output.copy_out", "/workspace/b", "--copy-out", &err);
+	CHECK(r < 0 && err.exit_code == 125 && !strcmp(err.msg, "--copy-out: output.copy_out: needs output.copy_to "
+						       "(the host directory the files go to)"),
+	      "--copy-out alone is refused (%s)", flat(err.msg));
+	al_policy_free(a);
+
+	expect_text_problem("output: {copy_out: [workspace/a], copy_to: /x}",
+			    "t.yaml:1: output.copy_out[0]: must be an absolute path inside the sandbox, got 'workspace/a'");
+	expect_text_problem("output: {copy_out: [/etc/passwd], copy_to: /x}",
+			    "t.yaml:1: output.copy_out[0]: '/etc/passwd' is outside /workspace and /tmp: only those can be copied out");
+	expect_text_problem("output: {copy_out: [/workspaces/a], copy_to: /x}",
+			    "t.yaml:1: output.copy_out[0]: '/workspaces/a' is outside /workspace and /tmp: only those can be copied out");
+	expect_text_problem("output: {copy_out: [/tmp/../etc], copy_to: /x}",
+			    "t.yaml:1: output.copy_out[0]: '..' is not allowed in '/tmp/../etc'");
+	expect_text_problem("output:\n  copy_out:\n    - /workspace/a\n",
+			    "t.yaml:3: output.copy_out: needs output.copy_to (the host directory the files go to)");
+	expect_text_ok("output: {copy_to: /x}");
+}
+
 int main(void)
 {
 	/* Absolute, so paths the loader resolves can be compared. */
@@ -1441,5 +1500,6 @@ int main(void)
 	test_network_round_trip();
 	test_hostile();
 	test_credentials();
+	test_copy_out();
 	return check_done();
 }
