@@ -101,6 +101,19 @@ enum al_exit_reason {
 };
 AL_API const char *al_exit_reason_name(enum al_exit_reason r);
 
+/* What al_sandbox_copy_out did (docs/output-gate.md). */
+typedef struct al_copy_result {
+	bool ran;		/* copy-out was asked for (and tried) */
+	uint64_t files;		/* regular files written to the host */
+	uint64_t bytes;		/* bytes read from the sandbox's files (what the caps count) */
+	uint64_t redactions;	/* secrets the output gate replaced in them */
+	uint64_t skipped;	/* entries inside a copied directory that are neither a
+				 * regular file nor a directory (symlinks, fifos, ...) */
+	uint64_t truncated;	/* files cut at output.max_bytes or the 64 MiB total */
+	uint64_t errors;	/* paths or files that could not be copied */
+	char first_skipped[160];/* "/workspace/out/link (symlink)", or "" */
+} al_copy_result;
+
 #define AL_MAX_DENIALS 64
 typedef struct al_result {
 	enum al_exit_reason reason;
@@ -132,6 +145,7 @@ typedef struct al_result {
 	uint64_t output_flags;		/* instruction-like passages flagged for review */
 	char output_flag_samples[4][96];
 	size_t n_output_flag_samples;
+	al_copy_result copy_out;	/* filled by al_sandbox_copy_out when given &res->copy_out */
 } al_result;
 
 /* Run one command in the sandbox and wait for it and every process it left
@@ -140,6 +154,22 @@ typedef struct al_result {
  * says 125/126/127). */
 AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res,
 			   al_error *err);
+
+/* Copy files out of the sandbox, through the output gate, once no command
+ * runs in it. Each of paths[n] (absolute, under /workspace or /tmp; a file,
+ * or a directory copied recursively) lands in the host directory dest_dir
+ * (created 0700 if missing) under its path below /workspace or /tmp:
+ * /workspace/out/a.txt -> dest_dir/out/a.txt. Files are created 0600 by the
+ * calling process (never following a symlink, never replacing an existing
+ * file); their bytes pass a fresh scanner configured as for stdout, capped
+ * at output.max_bytes each and 64 MiB in all (a marker ends a cut file).
+ * Symlinks, devices, fifos and sockets inside a directory are skipped and
+ * counted, never followed. paths == NULL, n == 0, dest_dir == NULL: the
+ * policy's output.copy_out and copy_to (nothing to do: 0, res->ran false).
+ * Returns 0 when everything asked for was copied; negative when something
+ * could not be (err names the first problem; what was written stays). */
+AL_API int al_sandbox_copy_out(al_sandbox *sb, const char *const *paths, size_t n,
+			       const char *dest_dir, al_copy_result *res, al_error *err);
 
 /* Ask the running command to stop (as on timeout): TERM, grace, KILL. Safe to
  * call from another thread or after a signal was noted by the front end. */

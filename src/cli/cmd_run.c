@@ -20,6 +20,9 @@ static const char run_usage[] =
 	"      --cpus N               CPU quota (0.5, 2, 500m)\n"
 	"  -t, --timeout DURATION     wall-clock limit (30, 30s, 5m); TERM, grace, KILL\n"
 	"      --output-limit SIZE    cap on stdout+stderr bytes\n"
+	"      --copy-out PATH        after the command, copy PATH (a file or directory under\n"
+	"                             /workspace or /tmp) out through the output gate\n"
+	"      --copy-to DIR          host directory the copied files go to (needed by --copy-out)\n"
 	"      --net none|gateway     network: none at all (default), or the egress gateway\n"
 	"      --allow-host HOST:PORT allow a destination through the gateway (implies\n"
 	"                             --net gateway): name, *.domain, IP, CIDR; port or *\n"
@@ -57,6 +60,8 @@ static const struct {
 	{ 1009, "network.hosts", "--add-host" },
 	{ 1010, "audit.log", "--audit-log" },
 	{ 1011, "audit.agent", "--agent" },
+	{ 1013, "output.copy_to", "--copy-to" },
+	{ 1012, "output.copy_out", "--copy-out" },
 };
 
 static const struct option long_opts[] = {
@@ -77,6 +82,8 @@ static const struct option long_opts[] = {
 	{ "add-host", required_argument, NULL, 1009 },
 	{ "audit-log", required_argument, NULL, 1010 },
 	{ "agent", required_argument, NULL, 1011 },
+	{ "copy-out", required_argument, NULL, 1012 },
+	{ "copy-to", required_argument, NULL, 1013 },
 	{ "report", required_argument, NULL, 'r' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -110,14 +117,43 @@ static void install_handlers(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* In the table's order, then the command line's: --copy-to before
+ * --copy-out, which is refused without it, wherever each was given. */
 static int apply_overrides(al_policy *p, const struct override *ov, size_t n, al_error *err)
 {
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < sizeof option_keys / sizeof option_keys[0]; k++)
+	for (size_t k = 0; k < sizeof option_keys / sizeof option_keys[0]; k++)
+		for (size_t i = 0; i < n; i++)
 			if (option_keys[k].val == ov[i].val &&
 			    al_policy_set(p, option_keys[k].key, ov[i].arg, option_keys[k].origin, err) < 0)
 				return -1;
 	return 0;
+}
+
+/* The policy's output.copy_out (and --copy-out): through the output gate
+ * into output.copy_to. Anything asked for and not copied makes the run
+ * exit 125: the caller would otherwise go on with files it does not have. */
+static int copy_out(al_sandbox *sb, al_result *res, int code)
+{
+	al_error err;
+	al_error_clear(&err);
+	int r = al_sandbox_copy_out(sb, NULL, 0, NULL, &res->copy_out, &err);
+	const al_copy_result *c = &res->copy_out;
+	if (c->skipped)
+		fprintf(stderr, "airlock: copy-out: skipped %llu entr%s that %s neither a regular file nor a directory "
+			"(first: %s)\n", (unsigned long long)c->skipped, c->skipped == 1 ? "y" : "ies",
+			c->skipped == 1 ? "is" : "are", c->first_skipped);
+	if (c->truncated)
+		fprintf(stderr, "airlock: copy-out: %llu file%s truncated (see the marker at the end)\n",
+			(unsigned long long)c->truncated, c->truncated == 1 ? "" : "s");
+	if (r < 0) {
+		if (c->errors > 1)
+			fprintf(stderr, "airlock: %s (and %llu more problem%s)\n", err.msg,
+				(unsigned long long)c->errors - 1, c->errors == 2 ? "" : "s");
+		else
+			fprintf(stderr, "airlock: %s\n", err.msg);
+		return 125;
+	}
+	return code;
 }
 
 static int write_report(const char *path, const al_sandbox *sb, const al_result *res)
@@ -172,6 +208,7 @@ static int run_command(al_policy *p, char **cmd, const char *cwd, const char *re
 		if (res.net_gateway_died)
 			fprintf(stderr, "airlock: warning: the egress gateway died during the run; "
 					"the sandbox had no network from then on\n");
+		code = copy_out(sb, &res, code);
 	}
 	if (write_report(report, sb, &res) < 0 && code == 0)
 		code = 125;

@@ -103,7 +103,7 @@ static int argv_holds_value(const struct al_sandbox *sb, const al_exec *ex, al_e
  * from the caller, then the proxy settings (a proxy of the caller's would
  * lead nowhere from inside), then the values the policy sets. Nothing else
  * crosses. */
-static int build_env(const struct al_sandbox *sb, struct al_strlist *env)
+int exec_build_env(const struct al_sandbox *sb, struct al_strlist *env)
 {
 	const struct al_policy *p = &sb->pol;
 	for (size_t i = 0; i < sizeof default_env / sizeof default_env[0]; i++)
@@ -177,7 +177,7 @@ static int make_payload(const al_exec *ex, const struct al_strlist *env, int *ar
 }
 
 /* stdout and stderr always pass through the supervisor: it counts them, caps
- * them, and (later) gates them, and it never blocks on a slow reader — data
+ * them, gates them, and it never blocks on a slow reader — data
  * is written only when the caller's fd reports room, so a reader that stops
  * reading cannot stall the timeout or the seccomp listener. */
 #define RELAY_CHUNK 4096 /* at most PIPE_BUF once POLLOUT is seen: no blocking */
@@ -567,32 +567,38 @@ static bool secret_name(const char *kv)
 	return false;
 }
 
-static int start_gates(struct exec_loop *L, const struct al_strlist *env, al_error *err)
+bool gate_config(const struct al_sandbox *sb, const struct al_strlist *env, struct scan_cfg *cfg,
+		 const char *lits[GATE_MAX_LITERALS])
 {
-	const struct al_policy *p = &L->sb->pol;
-	const struct cred_set *cs = &L->sb->cred.set;
-	if (!p->out_secret_scanning && !p->out_strip_html && !p->out_flag_instructions && !cs->n)
-		return 0;
-	struct scan_cfg cfg;
-	const char *lits[64];
+	const struct al_policy *p = &sb->pol;
+	const struct cred_set *cs = &sb->cred.set;
 	size_t n = 0;
-	scan_cfg_defaults(&cfg);
-	cfg.secrets = cfg.entropy = p->out_secret_scanning;
-	cfg.entropy_bits = p->out_entropy_bits;
-	cfg.instructions = p->out_flag_instructions;
-	cfg.strip_html = p->out_strip_html;
+	scan_cfg_defaults(cfg);
+	cfg->secrets = cfg->entropy = p->out_secret_scanning;
+	cfg->entropy_bits = p->out_entropy_bits;
+	cfg->instructions = p->out_flag_instructions;
+	cfg->strip_html = p->out_strip_html;
 	/* First and always, the real values of the run's credentials: the
 	 * sandbox never had them, and whatever slipped past the gateway's
 	 * masking (an encoded echo) is still caught on the way out. */
-	for (size_t i = 0; i < cs->n && n < 64; i++)
+	for (size_t i = 0; i < cs->n && n < GATE_MAX_LITERALS; i++)
 		lits[n++] = cs->v[i].value;
-	for (size_t i = 0; p->out_secret_scanning && i < env->n && n < 64; i++) {
+	for (size_t i = 0; p->out_secret_scanning && i < env->n && n < GATE_MAX_LITERALS; i++) {
 		const char *eq = strchr(env->v[i], '=');
 		if (eq && strlen(eq + 1) >= 8 && secret_name(env->v[i]) && strncmp(eq + 1, CRED_PREFIX, CRED_PREFIX_LEN))
 			lits[n++] = eq + 1;
 	}
-	cfg.literals = lits;
-	cfg.n_literals = n;
+	cfg->literals = lits;
+	cfg->n_literals = n;
+	return p->out_secret_scanning || p->out_strip_html || p->out_flag_instructions || cs->n;
+}
+
+static int start_gates(struct exec_loop *L, const struct al_strlist *env, al_error *err)
+{
+	struct scan_cfg cfg;
+	const char *lits[GATE_MAX_LITERALS];
+	if (!gate_config(L->sb, env, &cfg, lits))
+		return 0;
 	for (int i = 0; i < 2; i++)
 		if (!(L->out[i].gate = scan_new(&cfg)))
 			return al_err(err, ENOMEM, "output gate: out of memory");
@@ -775,7 +781,7 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 
 	if (argv_holds_value(sb, ex, err) < 0)
 		goto out;
-	if (build_env(sb, &env) < 0) {
+	if (exec_build_env(sb, &env) < 0) {
 		al_err(err, ENOMEM, "out of memory");
 		goto out;
 	}

@@ -4,7 +4,8 @@
  * kernel's rules force), then serves exec requests from the supervisor: it
  * forks the command, reaps every process (orphans re-parent to it), forwards
  * signals, and when the command exits kills whatever it left behind, so
- * nothing outlives a run. It holds no secret and has no capability left when
+ * nothing outlives a run. Between runs it hands out files for copy-out
+ * (copyout.c). It holds no secret and has no capability left when
  * it starts serving: the same layers that confine the command confine it.
  */
 #include "sandbox.h"
@@ -429,6 +430,12 @@ static _Noreturn void serve(struct init_ctx *c)
 			proto_send(c->sock, &busy, NULL, 0);
 		} else if (m.type == MSG_SIGNAL) {
 			handle_signal_msg(&m, &rs);
+		} else if (m.type == MSG_COPY && rs.main_pid < 0) {
+			/* no process but init is left: nothing races the walk */
+			copyout_serve(c->sock, &m, fds, nfds);
+		} else if (m.type == MSG_COPY) {
+			struct proto_msg busy = { .type = MSG_COPY_DONE, .a = EBUSY };
+			proto_send(c->sock, &busy, NULL, 0);
 		}
 		for (size_t i = 0; i < nfds; i++)
 			close(fds[i]);

@@ -155,7 +155,9 @@ struct al_policy {
 	bool out_strip_html;
 	bool out_flag_instructions;
 	double out_entropy_bits;   /* bits per char at or above which a token is a secret */
-	uint64_t out_max_bytes;	   /* per stream (stdout, stderr); 0 = none */
+	uint64_t out_max_bytes;	   /* per stream (stdout, stderr) and per file copied out; 0 = none */
+	struct al_strlist copy_out; /* sandbox paths under /workspace or /tmp, copied out after the run */
+	char *copy_to;		   /* host directory they go to (NULL = none) */
 
 	/* audit (audit.c, alert.c, breaker.c) */
 	char *audit_log;	   /* NULL = no audit trail */

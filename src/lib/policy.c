@@ -121,6 +121,8 @@ void policy_clear(struct al_policy *p)
 	free(p->audit_log);
 	free(p->audit_agent);
 	free(p->audit_state_dir);
+	al_strlist_clear(&p->copy_out);
+	free(p->copy_to);
 	for (size_t i = 0; i < p->n_alerts; i++) {
 		free(p->alerts[i].exec);
 		free(p->alerts[i].webhook);
@@ -171,6 +173,8 @@ int policy_copy(struct al_policy *dst, const struct al_policy *src)
 	dst->rate_limits = NULL;
 	dst->n_rate_limits = 0;
 	dst->audit_log = dst->audit_agent = dst->audit_state_dir = NULL;
+	dst->copy_out = (struct al_strlist){ 0 };
+	dst->copy_to = NULL;
 	dst->alerts = NULL;
 	dst->n_alerts = 0;
 	dst->secrets = NULL;
@@ -186,7 +190,8 @@ int policy_copy(struct al_policy *dst, const struct al_policy *src)
 	}
 	if (dup_or_null(&dst->audit_log, src->audit_log) < 0 ||
 	    dup_or_null(&dst->audit_agent, src->audit_agent) < 0 ||
-	    dup_or_null(&dst->audit_state_dir, src->audit_state_dir) < 0)
+	    dup_or_null(&dst->audit_state_dir, src->audit_state_dir) < 0 ||
+	    dup_or_null(&dst->copy_to, src->copy_to) < 0 || al_strlist_copy(&dst->copy_out, &src->copy_out) < 0)
 		goto fail;
 	if (src->n_alerts) {
 		dst->alerts = calloc(src->n_alerts, sizeof *dst->alerts);
@@ -300,6 +305,7 @@ struct loader {
 	bool egress_given;	     /* an allow entry was given in this load */
 	size_t cred_none_line;	     /* credentials.mode: none was given here (0 = not) */
 	size_t secrets_line;	     /* the first secret given in this load */
+	size_t copy_out_line;	     /* the first output.copy_out entry given in this load */
 	char msg[sizeof ((al_error *)0)->msg];
 	size_t len;
 	bool full;
@@ -431,6 +437,9 @@ static int loader_finish(struct loader *l, struct al_policy *p, al_error *err)
 		l->scratch.net_mode = AL_NET_GATEWAY;
 	l->scratch.breaker_on = l->scratch.breaker.max_violations || l->scratch.breaker.max_failures;
 	check_credentials(l);
+	if (l->scratch.copy_out.n && !l->scratch.copy_to)
+		problem_at(l, l->copy_out_line, "output.copy_out",
+			   "needs output.copy_to (the host directory the files go to)");
 	if (l->scratch.breaker_on && !l->scratch.audit_agent)
 		problem_at(l, 0, "audit.circuit_breaker", "needs audit.agent (the identity it counts for)");
 	if (l->egress_given && l->net_none_line)
@@ -1595,6 +1604,43 @@ static void set_entropy(struct loader *l, yaml_node_t *n, const char *path, cons
 
 /* A secret's host: "name", "*.suffix" or an address, with ":port" (443
  * when not given); stored normalised as "name:port". */
+/* A path to copy out after the run: absolute, tidied, below /workspace or
+ * /tmp (the only trees the command can write that outlive nothing else). */
+static void add_copy_out(struct loader *l, yaml_node_t *n, const char *path, const struct field *f)
+{
+	const char *s = need_text(l, n, path, "an absolute path under /workspace or /tmp");
+	char *v;
+	if (!s)
+		return;
+	if (s[0] != '/' || strlen(s) >= PATH_MAX) {
+		problem(l, n, path, "must be an absolute path inside the sandbox, got '%s'", SHOWN(s));
+		return;
+	}
+	if (has_dotdot(s)) {
+		problem(l, n, path, "'..' is not allowed in '%s'", SHOWN(s));
+		return;
+	}
+	if (!(v = strdup(s))) {
+		out_of_memory(l, n, path);
+		return;
+	}
+	tidy_path(v);
+	if (strncmp(v, "/workspace", 10) && strncmp(v, "/tmp", 4))
+		goto outside;
+	const char *rest = v + (v[1] == 'w' ? 10 : 4);
+	if (*rest && *rest != '/')
+		goto outside;
+	if (!l->copy_out_line)
+		l->copy_out_line = n->start_mark.line + 1;
+	if (strset_add(&l->p->copy_out, v) < 0)
+		out_of_memory(l, n, path);
+	free(v);
+	return;
+outside:
+	problem(l, n, path, "'%s' is outside /workspace and /tmp: only those can be copied out", SHOWN(s));
+	free(v);
+}
+
 static bool cred_host_parse(const char *s, char out[272], const char **why)
 {
 	struct egress_entry e;
@@ -2081,6 +2127,8 @@ static const struct field output_fields[] = {
 	{ .key = "flag_instructions", .parse = set_flag, .off = OFF(out_flag_instructions) },
 	LEAF("entropy_threshold", set_entropy),
 	NUMBER("max_bytes", K_SIZE, out_max_bytes, 1, UINT64_MAX),
+	LIST("copy_out", add_copy_out, 256),
+	{ .key = "copy_to", .parse = set_path, .off = OFF(copy_to) },
 	END,
 };
 
@@ -2521,16 +2569,21 @@ static int write_credentials(FILE *out, const struct al_policy *p)
 	return r;
 }
 
-static void write_output(FILE *out, const struct al_policy *p)
+static int write_output(FILE *out, const struct al_policy *p)
 {
 	char max[32] = "";
 	if (p->out_max_bytes)
 		fmt_size(max, sizeof max, p->out_max_bytes);
 	fprintf(out, "  \"output\": {\n    \"secret_scanning\": %s,\n    \"strip_html\": %s,\n"
-		"    \"flag_instructions\": %s,\n    \"entropy_threshold\": \"%g\"%s%s%s\n  },\n",
+		"    \"flag_instructions\": %s,\n    \"entropy_threshold\": \"%g\",\n%s%s%s",
 		p->out_secret_scanning ? "true" : "false", p->out_strip_html ? "true" : "false",
 		p->out_flag_instructions ? "true" : "false", p->out_entropy_bits,
-		max[0] ? ",\n    \"max_bytes\": \"" : "", max, max[0] ? "\"" : "");
+		max[0] ? "    \"max_bytes\": \"" : "", max, max[0] ? "\",\n" : "");
+	int r = write_set(out, "    ", "copy_out", &p->copy_out, ",");
+	fputs("    \"copy_to\": ", out);
+	json_write_string(out, p->copy_to ? p->copy_to : "");
+	fputs("\n  },\n", out);
+	return r;
 }
 
 static const char *const alert_on_names[] = {
@@ -2601,7 +2654,7 @@ AL_API int al_policy_write_json(const al_policy *p, FILE *out)
 	json_write_string(out, p->hostname ? p->hostname : DEFAULT_HOSTNAME);
 	fputs("\n  },\n", out);
 	r |= write_credentials(out, p);
-	write_output(out, p);
+	r |= write_output(out, p);
 	write_audit(out, p);
 	fputs("}\n", out);
 	return r < 0 || ferror(out) ? -1 : 0;

@@ -16,6 +16,13 @@ enum proto_type {
 	MSG_EXEC,	/* supervisor -> init: fds: payload memfd, stdin, stdout, stderr; a = argc, b = envc */
 	MSG_EXITED,	/* init -> supervisor: a = wait status, b = exec errno (0 = it ran) */
 	MSG_SIGNAL,	/* supervisor -> init: a = signal, b = scope */
+	/* copy-out (copyout.c), once no command runs: one request, then a
+	 * message per entry, then DONE */
+	MSG_COPY,	/* supervisor -> init: fds: payload memfd (NUL-terminated paths); a = count */
+	MSG_COPY_DIR,	/* init -> supervisor: text = a directory's sandbox path */
+	MSG_COPY_FILE,	/* init -> supervisor: fds: the file, read-only; text = its sandbox path */
+	MSG_COPY_SKIP,	/* init -> supervisor: text = path; a = errno (0: skipped by rule), b = type ('l', 'p', ...) */
+	MSG_COPY_DONE,	/* init -> supervisor: a = errno of a refused request, else 0 */
 };
 
 enum proto_scope { SCOPE_GROUP = 0, SCOPE_ALL = 1 };

@@ -70,6 +70,18 @@ static void write_gate(const al_result *res, FILE *out)
 	fputs("]},", out);
 }
 
+/* What came out of the sandbox as files (al_sandbox_copy_out). */
+static void write_copy_out(const al_result *res, FILE *out)
+{
+	const al_copy_result *c = &res->copy_out;
+	if (!c->ran)
+		return;
+	fprintf(out, "\"copy_out\":{\"files\":%llu,\"bytes\":%llu,\"redactions\":%llu,\"skipped\":%llu,"
+		"\"truncated\":%llu,\"errors\":%llu},", (unsigned long long)c->files, (unsigned long long)c->bytes,
+		(unsigned long long)c->redactions, (unsigned long long)c->skipped, (unsigned long long)c->truncated,
+		(unsigned long long)c->errors);
+}
+
 /* What the egress gateway decided during this exec, one event a request. */
 static void write_network(const struct al_sandbox *sb, const al_result *res, FILE *out)
 {
@@ -124,6 +136,7 @@ AL_API int al_sandbox_write_report(const al_sandbox *sb, const al_result *res, F
 	fputs("},", out);
 	write_network(sb, res, out);
 	write_gate(res, out);
+	write_copy_out(res, out);
 	if (sb->audit)
 		fprintf(out, "\"audit_errors\":%u,", res->audit_errors);
 	fprintf(out, "\"sandbox_host_uid\":%u,", (unsigned)sb->idm.host_uid);

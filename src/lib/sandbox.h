@@ -79,6 +79,20 @@ void credrun_free(struct al_sandbox *sb);
 int credrun_env(const struct al_sandbox *sb, int (*put)(struct al_strlist *, const char *),
 		struct al_strlist *env);
 
+/* The environment a command gets (exec.c): defaults, env.allow, proxies,
+ * env.set, credential placeholders. */
+int exec_build_env(const struct al_sandbox *sb, struct al_strlist *env);
+/* The output gate's configuration (exec.c), the same for stdout, stderr and
+ * files copied out: the policy's switches, the credentials' real values and,
+ * with secret scanning, the secret-named values of env. cfg points into lits
+ * and env, which must outlive it. false: nothing to gate. */
+#define GATE_MAX_LITERALS 64
+struct scan_cfg;
+bool gate_config(const struct al_sandbox *sb, const struct al_strlist *env, struct scan_cfg *cfg,
+		 const char *lits[GATE_MAX_LITERALS]);
+/* init's side of copy-out (copyout.c): answers one MSG_COPY. */
+void copyout_serve(int sock, const struct proto_msg *m, const int *fds, size_t nfds);
+
 uint64_t al_now_us(void);
 /* SIGKILL the sandbox's init, and with it the whole pid namespace. */
 void sandbox_kill_init(struct al_sandbox *sb);

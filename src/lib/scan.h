@@ -1,5 +1,6 @@
 /* The output gate's scanner (scan.c): a streaming secret redactor for what
- * the sandbox prints (and, later, files copied out and airlock's own logs).
+ * the sandbox prints, the files copied out of it (copyout.c) and airlock's
+ * own audit events.
  *
  * Bytes go in as they arrive, in pieces of any size; redacted bytes come out
  * through a callback, in order. A secret split across two pieces is still

@@ -565,10 +565,10 @@ static int export_bpf(const struct filter *f, struct seccomp_prog *out, al_error
 
 /* What the sandbox's init (PID 1 inside) calls after installing the filter,
  * which binds it too: serving the supervisor's socket, forking and exec'ing
- * the command, reaping (init.c; generous: libc's internals included). Denied
- * outright, such a call would, in notify mode, wait on the listener the
- * supervisor only reads once init has handed it over, or leave init unable
- * to run or reap anything: refused when the policy is built. */
+ * the command, reaping, copy-out (init.c, copyout.c; generous: libc's
+ * internals included). Denied outright, such a call would, in notify mode,
+ * wait on the listener the supervisor only reads once init has handed it
+ * over, or leave init unable to run or reap anything: refused when the policy is built. */
 static const char *const init_needs[] = {
 	"read", "readv", "write", "writev", "close", "poll", "ppoll", "recvmsg", "sendmsg",
 	"recvfrom", "sendto", "wait4", "waitid", "waitpid", "kill", "tgkill", "exit",
@@ -579,6 +579,7 @@ static const char *const init_needs[] = {
 	"futex", "set_robust_list", "rseq", "clone", "fork", "vfork", "execve", "chdir",
 	"close_range", "getrusage", "setsid", "prlimit64", "setrlimit", "getrlimit",
 	"ugetrlimit", "openat", "memfd_create", "getpid", "gettid",
+	"getdents64", /* copy-out walks directories (copyout.c) */
 };
 
 static int check_policy(const struct al_policy *p, al_error *err)
