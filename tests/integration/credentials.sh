@@ -472,6 +472,19 @@ expect "masking: the gateway asks for identity (the client asked for gzip); the 
 expect "masking: the echo comes back unencoded and masked" "$(fld gzip "$out")" "key=$MTOK"
 expect "masking: a response encoded anyway is refused (it could hide the value)" "$(fld gzip-force "$out")" 502
 expect "masking: no real value reached the client" "$(has "$out" "$REAL_TOKEN")" 0
+# a client that pipelines, sends close_notify and closes at once while its
+# answers are still being written: the gateway must drop it, not spin on it
+# (tests/gateway/close_notify.c, built here: it needs libssl's headers)
+mkdir -p "$TMP/cn" && chmod 755 "$TMP/cn"
+if cc -O1 -o "$TMP/cn/close_notify" "$SRC/tests/gateway/close_notify.c" -lssl -lcrypto 2>/dev/null; then
+	out=$(sb "${M[@]}" --workspace "$TMP/cn:ro" -- sh -c "
+		/workspace/close_notify tok.test $S '/big?t=cn2&n=300000&at=0' 'X-Api-Key: '\$API_TOKEN
+		sleep 2
+		echo after \$(curl -s -m 10 -o /dev/null -w '%{http_code}' $XK '$T/x?t=after-cn')")
+	expect "a client gone after close_notify mid-answer does not stall the gateway" "$(fld after "$out")" 200
+else
+	skip "no C compiler with libssl headers for tests/gateway/close_notify.c"
+fi
 out=$(sb "${M[@]}" --workspace "$WS:ro" -- sh -c "
 	$CURL -o /dev/null -o /dev/null $XK -w '%{num_connects} ' '$T/x?t=ka1' '$T/x?t=ka2'; echo
 	curl -s -m 10 -o /dev/null -o /dev/null -w '%{http_code} ' '$A/v1/models?t=ka-ok' '$A/admin?t=ka-admin'; echo
