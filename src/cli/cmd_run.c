@@ -117,15 +117,20 @@ static void install_handlers(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* In the table's order, then the command line's: --copy-to before
- * --copy-out, which is refused without it, wherever each was given. */
+/* In the command line's order (a later option wins over an earlier one it
+ * contradicts), except that --copy-to goes first: --copy-out is refused
+ * without it, wherever each was given. */
 static int apply_overrides(al_policy *p, const struct override *ov, size_t n, al_error *err)
 {
-	for (size_t k = 0; k < sizeof option_keys / sizeof option_keys[0]; k++)
-		for (size_t i = 0; i < n; i++)
-			if (option_keys[k].val == ov[i].val &&
-			    al_policy_set(p, option_keys[k].key, ov[i].arg, option_keys[k].origin, err) < 0)
-				return -1;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++) {
+			if ((ov[i].val == 1013) != (pass == 0))
+				continue;
+			for (size_t k = 0; k < sizeof option_keys / sizeof option_keys[0]; k++)
+				if (option_keys[k].val == ov[i].val &&
+				    al_policy_set(p, option_keys[k].key, ov[i].arg, option_keys[k].origin, err) < 0)
+					return -1;
+		}
 	return 0;
 }
 

@@ -250,6 +250,35 @@ void copyout_serve(int sock, const struct proto_msg *m, const int *fds, size_t n
 
 /* ---- the supervisor's side ------------------------------------------------ */
 
+/* Is real (a resolved path) dir or below it? */
+static bool below(const char *real, const char *dir)
+{
+	char d[PATH_MAX];
+	if (!realpath(dir, d))
+		return false;
+	size_t n = strlen(d);
+	return !strncmp(real, d, n) && (real[n] == '\0' || real[n] == '/' || (n == 1 && d[0] == '/'));
+}
+
+int copyout_open_dest(const struct al_policy *p, const char *dir, al_error *err)
+{
+	char real[PATH_MAX];
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return al_errno(err, "output.copy_to: creating %s", dir);
+	if (!realpath(dir, real))
+		return al_errno(err, "output.copy_to: %s", dir);
+	/* a tree the command may write is a tree where it can plant links,
+	 * and files that look like copied ones without passing the gate */
+	bool inside = p->workspace && p->workspace_writable && below(real, p->workspace);
+	for (size_t i = 0; !inside && i < p->n_mounts; i++)
+		inside = p->mounts[i].writable && below(real, p->mounts[i].source);
+	if (inside)
+		return al_err(err, EINVAL, "output.copy_to: %s lies in a directory the sandbox may write; "
+			      "copy out to somewhere it cannot", dir);
+	int fd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? al_errno(err, "output.copy_to: %s", dir) : fd;
+}
+
 struct copy_ctx {
 	al_sandbox *sb;
 	al_copy_result *res;
@@ -274,7 +303,38 @@ static void copy_problem(struct copy_ctx *c, int code, const char *fmt, ...)
 	char msg[sizeof c->err->msg];
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* names come from the sandbox: no terminal control reaches the caller */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	al_err(c->err, code, "%s", msg);
+}
+
+static void discard(void *arg, const char *p, size_t n) { (void)arg, (void)p, (void)n; }
+
+/* A name is data from the sandbox too: one with control characters, or
+ * with something the gate would redact, is not written on the host. */
+static bool name_blocked(struct copy_ctx *c, const char *path)
+{
+	for (const char *p = path; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			copy_problem(c, EINVAL, "%s: the name holds control characters; not copied", path);
+			return true;
+		}
+	if (!c->gated)
+		return false;
+	struct scanner *s = scan_new(&c->cfg);
+	if (!s) {
+		copy_problem(c, ENOMEM, "%s: out of memory", path);
+		return true;
+	}
+	scan_feed(s, path, strlen(path), discard, NULL);
+	scan_finish(s, discard, NULL);
+	bool secret = scan_stats(s)->redactions_total > 0;
+	scan_free(s);
+	if (secret)
+		copy_problem(c, EPERM, "a file name holds what the output gate redacts; not copied");
+	return secret;
 }
 
 /* The host directory for a sandbox path's parent (or the path itself, when
@@ -382,6 +442,8 @@ static void copy_file(struct copy_ctx *c, const char *path, int src)
 {
 	struct stat st;
 	const char *base;
+	if (name_blocked(c, path))
+		return;
 	/* a regular file only: a pipe or socket from a confused init would block */
 	if (fstat(src, &st) < 0 || !S_ISREG(st.st_mode)) {
 		copy_problem(c, EPROTO, "%s: not a regular file", path);
@@ -437,8 +499,12 @@ static void on_skip(struct copy_ctx *c, const struct proto_msg *m)
 			     m->a == EINVAL && m->b ? "; only regular files and directories are copied" : "");
 		return;
 	}
-	if (!c->res->skipped++)
+	if (!c->res->skipped++) {
 		snprintf(c->res->first_skipped, sizeof c->res->first_skipped, "%.120s (%s)", m->text, what);
+		for (char *p = c->res->first_skipped; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+	}
 }
 
 static int payload(const char *const *paths, size_t n, al_error *err)
@@ -532,6 +598,8 @@ static int exchange(struct copy_ctx *c, const char *const *paths, size_t n)
 		case MSG_COPY_FILE: copy_file(c, m.text, fd); break;
 		case MSG_COPY_DIR: {
 			const char *base;
+			if (name_blocked(c, m.text))
+				break;
 			int d = open_dest_dir(c, m.text, true, &base);
 			if (d < 0)
 				copy_problem(c, errno, "%s: %s", m.text, strerror(errno));
@@ -578,12 +646,15 @@ AL_API int al_sandbox_copy_out(al_sandbox *sb, const char *const *paths, size_t 
 	struct copy_ctx c = { .sb = sb, .res = res, .dest = -1, .err = err };
 	struct al_strlist env = { 0 };
 	int rc = -1;
-	if (mkdir(dest_dir, 0700) < 0 && errno != EEXIST) {
-		al_errno(err, "copy-out: creating %s", dest_dir);
-		goto out;
-	}
-	if ((c.dest = open(dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		al_errno(err, "copy-out: %s", dest_dir);
+	/* the policy's directory was opened at creation; one given here now
+	 * (a library caller's choice: it must be out of the sandbox's reach) */
+	if (dest_dir == sb->pol.copy_to && sb->copy_dest >= 0)
+		c.dest = fcntl(sb->copy_dest, F_DUPFD_CLOEXEC, 3);
+	else
+		c.dest = copyout_open_dest(&sb->pol, dest_dir, err);
+	if (c.dest < 0) {
+		if (!err->msg[0])
+			al_errno(err, "copy-out: %s", dest_dir);
 		goto out;
 	}
 	/* the literals: this run's secrets, as the exec's gate had them */

@@ -336,7 +336,7 @@ static struct al_sandbox *sandbox_alloc(void)
 	struct al_sandbox *sb = calloc(1, sizeof *sb);
 	if (!sb)
 		return NULL;
-	sb->sock = sb->listener = sb->intr_fd = sb->pidfd = -1;
+	sb->sock = sb->listener = sb->intr_fd = sb->pidfd = sb->copy_dest = -1;
 	sb->gw = (struct gw_proc){ .pid = -1, .pidfd = -1, .ctl = -1, .events = -1 };
 	sb->init_pid = -1;
 	mounts_forget_fds(&sb->src);
@@ -365,6 +365,10 @@ AL_API int al_sandbox_create(const al_policy *p, al_sandbox **out, al_error *err
 		al_errno(err, "eventfd");
 		goto fail;
 	}
+	/* Where copy-out writes, held from before any command runs: a link
+	 * the command plants there later cannot redirect it. */
+	if (sb->pol.copy_to && (sb->copy_dest = copyout_open_dest(&sb->pol, sb->pol.copy_to, err)) < 0)
+		goto fail;
 	/* Opened again by the child in its own mount namespace; here only to
 	 * report a missing or unreadable path before anything starts. */
 	if (mounts_open_sources(&sb->pol, &sb->src, NULL, err) < 0)
@@ -435,6 +439,8 @@ AL_API void al_sandbox_destroy(al_sandbox *sb)
 		close(sb->listener);
 	if (sb->intr_fd >= 0)
 		close(sb->intr_fd);
+	if (sb->copy_dest >= 0)
+		close(sb->copy_dest);
 	mounts_close_sources(&sb->src);
 	seccomp_prog_free(&sb->prog);
 	policy_clear(&sb->pol);

@@ -48,6 +48,7 @@ struct al_sandbox {
 	int sock;	/* control socket to init */
 	int listener;	/* seccomp user-notification fd, or -1 */
 	int intr_fd;	/* eventfd: al_sandbox_interrupt() wakes the exec loop */
+	int copy_dest;	/* output.copy_to, opened at creation (before any command runs), or -1 */
 	volatile sig_atomic_t intr_signo;
 	struct denials den;
 	struct gw_proc gw;
@@ -92,6 +93,10 @@ bool gate_config(const struct al_sandbox *sb, const struct al_strlist *env, stru
 		 const char *lits[GATE_MAX_LITERALS]);
 /* init's side of copy-out (copyout.c): answers one MSG_COPY. */
 void copyout_serve(int sock, const struct proto_msg *m, const int *fds, size_t nfds);
+
+/* copyout.c: output.copy_to created if missing and opened, refused when it
+ * lies in a tree the sandbox may write. Returns the fd, or -1 with err. */
+int copyout_open_dest(const struct al_policy *p, const char *dir, al_error *err);
 
 uint64_t al_now_us(void);
 /* SIGKILL the sandbox's init, and with it the whole pid namespace. */

@@ -63,4 +63,9 @@ expect_match "report: policy digest" "$(json "$TMP/r.json" 'r["policy_digest"]')
 expect "report: seccomp layer applied" "$(json "$TMP/r.json" 'r["layers"]["seccomp"]["state"]')" applied
 expect_match "report: wall time" "$(json "$TMP/r.json" 'r["wall_ms"] > 0')" True
 expect_match "report to stderr with -" "$(run --report - -- true 2>&1 >/dev/null)" '"exit_reason":"exited"'
+# options apply in command-line order: the later of two that contradict wins
+expect_match "--allow-host then --net none: no network" \
+	"$(run -q --allow-host example.com:443 --net none --report - -- true 2>&1 >/dev/null)" '"network":\{"mode":"none"'
+expect_match "--net none then --allow-host: the gateway" \
+	"$(run -q --net none --allow-host example.com:443 --report - -- true 2>&1 >/dev/null)" '"network":\{"mode":"gateway"'
 done_testing

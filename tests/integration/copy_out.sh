@@ -116,4 +116,26 @@ expect "the report counts the truncation" "$(json "$TMP/r9.json" 'r["copy_out"][
 run -q --report "$TMP/r10.json" -- true
 expect "no copy-out, no report entry" "$(json "$TMP/r10.json" '"copy_out" in r')" False
 
+# the destination is held from before the command runs, and may not lie in
+# a tree the sandbox writes: no link planted there redirects the copy
+W=$TMP/rw && mkdir -p "$W" && chmod 777 "$W"
+run -q --workspace "$W:rw" --copy-out /workspace/x --copy-to "$W/results" -- sh -c 'echo x > x' 2> "$TMP/in.err"
+expect "copy_to inside a read-write workspace is refused before the run" "$?" 125
+expect_match "... saying why" "$(cat "$TMP/in.err")" 'lies in a directory the sandbox may write'
+T2=$TMP/target && mkdir -p "$T2"
+run -q --copy-out /workspace/x --copy-to "$TMP/out11" -- sh -c 'echo x > x' > /dev/null 2>&1
+expect "an ordinary destination still works" "$(cat "$TMP/out11/x")" x
+expect "nothing reached the would-be link target" "$(ls -A "$T2" | wc -l)" 0
+
+# names are data from the sandbox too: control characters and secrets stay out
+D=$TMP/out12
+printf 'output:\n  secret_scanning: true\n' > "$TMP/names.yaml"
+run -q --policy "$TMP/names.yaml" -e OPENAI_API_KEY --copy-out /workspace/n --copy-to "$D" -- sh -c '
+mkdir n; echo a > n/ok; echo b > "n/$(printf "\033[2Jfake")"; echo c > "n/k-$OPENAI_API_KEY"' 2> "$TMP/n.err"
+expect "names with control characters or secrets are refused (125)" "$?" 125
+expect "... the ordinary one comes out" "$(cat "$D/n/ok" 2>/dev/null)" a
+expect "... neither bad name is on the host" "$(ls "$D/n" | wc -l)" 1
+expect "... and no escape character reached the terminal" "$(grep -c $'\033' "$TMP/n.err")" 0
+expect "... nor the secret" "$(grep -c "$KEY" "$TMP/n.err")" 0
+
 done_testing
