@@ -1209,6 +1209,21 @@ static int drive_tls_down(struct gw *g, struct conn *c)
 	return 1;
 }
 
+/* A request was accepted: the state of its exchange starts afresh. */
+static void start_exchange(struct conn *c, const struct http_request *req)
+{
+	c->req_body = req->body;
+	c->req_left = req->content_length;
+	c->req_chunk = (struct http_chunked){ 0 };
+	c->req_done = req->body == HTTP_BODY_NONE;
+	c->client_keep_alive = req->keep_alive;
+	c->head_request = req->method.n == 4 && memcmp(req->method.p, "HEAD", 4) == 0;
+	c->resp_head_done = c->resp_done = c->resp_decoded = c->resp_term = false;
+	c->body_hit = -1;
+	buf_free(&c->rdata);
+	c->resp_chunk = (struct http_chunked){ 0 };
+}
+
 /* Responses from credentialed hosts are asked for unencoded: an echo of a
  * value must be visible to mask_values (a compressed one is refused).
  * head ends in a blank line; every Accept-Encoding line goes, one says
@@ -1318,16 +1333,7 @@ static void on_tls_head(struct gw *g, struct conn *c)
 		return;
 	}
 	c->allowed = true;
-	c->req_body = req.body;
-	c->req_left = req.content_length;
-	c->req_chunk = (struct http_chunked){ 0 };
-	c->req_done = req.body == HTTP_BODY_NONE;
-	c->client_keep_alive = req.keep_alive;
-	c->head_request = req.method.n == 4 && memcmp(req.method.p, "HEAD", 4) == 0;
-	c->resp_head_done = c->resp_done = c->resp_decoded = c->resp_term = false;
-	c->body_hit = -1;
-	buf_free(&c->rdata);
-	c->resp_chunk = (struct http_chunked){ 0 };
+	start_exchange(c, &req);
 	c->tail_len = 0;
 	buf_take(&c->cin, (size_t)r);
 	if (c->uout.p)
@@ -1410,16 +1416,7 @@ static void on_http_head(struct gw *g, struct conn *c)
 		refuse(g, c, 431, "syntax", "request head too large");
 		return;
 	}
-	c->req_body = req.body;
-	c->req_left = req.content_length;
-	c->req_chunk = (struct http_chunked){ 0 };
-	c->req_done = req.body == HTTP_BODY_NONE;
-	c->client_keep_alive = req.keep_alive;
-	c->head_request = req.method.n == 4 && memcmp(req.method.p, "HEAD", 4) == 0;
-	c->resp_head_done = c->resp_done = c->resp_decoded = c->resp_term = false;
-	c->body_hit = -1;
-	buf_free(&c->rdata);
-	c->resp_chunk = (struct http_chunked){ 0 };
+	start_exchange(c, &req);
 	buf_take(&c->cin, (size_t)r);
 	buf_free(&c->uout);
 	if (buf_put(&c->uout, head, (size_t)n) < 0) {
