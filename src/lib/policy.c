@@ -151,8 +151,12 @@ static void cred_secret_clear(struct cred_secret *c)
 	memset(c, 0, sizeof *c);
 }
 
-static int cred_secret_copy(struct cred_secret *d, const struct cred_secret *c)
+/* The copies of one element of each array in a policy: every pointer in
+ * *d its own or NULL, even when a copy fails half-way. */
+static int copy_secret(void *dp, const void *sp)
 {
+	struct cred_secret *d = dp;
+	const struct cred_secret *c = sp;
 	*d = (struct cred_secret){ .ttl_ms = c->ttl_ms };
 	if (dup_or_null(&d->name, c->name) < 0 || dup_or_null(&d->from, c->from) < 0 ||
 	    dup_or_null(&d->header, c->header) < 0 || dup_or_null(&d->format, c->format) < 0 ||
@@ -161,54 +165,87 @@ static int cred_secret_copy(struct cred_secret *d, const struct cred_secret *c)
 	return 0;
 }
 
+static int copy_alert(void *dp, const void *sp)
+{
+	struct alert_rule *d = dp;
+	const struct alert_rule *a = sp;
+	*d = *a;
+	d->exec = d->webhook = NULL;
+	return dup_or_null(&d->exec, a->exec) < 0 || dup_or_null(&d->webhook, a->webhook) < 0 ? -1 : 0;
+}
+
+static int copy_rate_limit(void *dp, const void *sp)
+{
+	struct al_rate_limit *d = dp;
+	const struct al_rate_limit *r = sp;
+	*d = *r;
+	return (d->host = strdup(r->host)) ? 0 : -1;
+}
+
+static int copy_mount(void *dp, const void *sp)
+{
+	struct al_mount *d = dp;
+	const struct al_mount *m = sp;
+	*d = (struct al_mount){ .writable = m->writable };
+	return dup_or_null(&d->source, m->source) < 0 || dup_or_null(&d->target, m->target) < 0 ? -1 : 0;
+}
+
+/* n elements of size sz into a new array *out, each by copy_one. *made
+ * counts the elements begun, a half-made one included, so that
+ * policy_clear frees all that was allocated. 0, or -1 (out of memory). */
+static int copy_array(void **out, size_t *made, const void *src, size_t n, size_t sz,
+		      int (*copy_one)(void *d, const void *s))
+{
+	*out = NULL;
+	*made = 0;
+	if (!n)
+		return 0;
+	if (!(*out = calloc(n, sz)))
+		return -1;
+	while (*made < n) {
+		size_t i = (*made)++;
+		if (copy_one((char *)*out + i * sz, (const char *)src + i * sz) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+#define COPY_ARRAY(dst, src, field, n_field, fn)                                                   \
+	({                                                                                         \
+		void *v_;                                                                          \
+		int r_ = copy_array(&v_, &(dst)->n_field, (src)->field, (src)->n_field,             \
+				    sizeof *(src)->field, fn);                                      \
+		(dst)->field = v_;                                                                 \
+		r_;                                                                                \
+	})
+
 int policy_copy(struct al_policy *dst, const struct al_policy *src)
 {
 	*dst = *src;
+	/* nothing of src's is owned by dst until copied below (policy_clear
+	 * on the way out frees what is there) */
 	dst->root = dst->workspace = dst->hostname = NULL;
-	dst->mounts = NULL;
-	dst->n_mounts = 0;
 	dst->deny = dst->env_allow = dst->env_set = (struct al_strlist){ 0 };
 	dst->syscalls_deny = dst->syscalls_allow = (struct al_strlist){ 0 };
 	dst->egress_allow = dst->egress_deny = dst->net_hosts = (struct al_strlist){ 0 };
-	dst->rate_limits = NULL;
-	dst->n_rate_limits = 0;
 	dst->audit_log = dst->audit_agent = dst->audit_state_dir = NULL;
 	dst->copy_out = (struct al_strlist){ 0 };
 	dst->copy_to = NULL;
+	dst->mounts = NULL;
+	dst->rate_limits = NULL;
 	dst->alerts = NULL;
-	dst->n_alerts = 0;
 	dst->secrets = NULL;
-	dst->n_secrets = 0;
-	if (src->n_secrets) {
-		if (!(dst->secrets = calloc(src->n_secrets, sizeof *dst->secrets)))
-			goto fail;
-		for (; dst->n_secrets < src->n_secrets; dst->n_secrets++)
-			if (cred_secret_copy(&dst->secrets[dst->n_secrets], &src->secrets[dst->n_secrets]) < 0) {
-				dst->n_secrets++; /* so policy_clear frees the half-made one */
-				goto fail;
-			}
-	}
+	dst->n_mounts = dst->n_rate_limits = dst->n_alerts = dst->n_secrets = 0;
+	if (COPY_ARRAY(dst, src, secrets, n_secrets, copy_secret) < 0 ||
+	    COPY_ARRAY(dst, src, alerts, n_alerts, copy_alert) < 0 ||
+	    COPY_ARRAY(dst, src, rate_limits, n_rate_limits, copy_rate_limit) < 0 ||
+	    COPY_ARRAY(dst, src, mounts, n_mounts, copy_mount) < 0)
+		goto fail;
 	if (dup_or_null(&dst->audit_log, src->audit_log) < 0 ||
 	    dup_or_null(&dst->audit_agent, src->audit_agent) < 0 ||
 	    dup_or_null(&dst->audit_state_dir, src->audit_state_dir) < 0 ||
-	    dup_or_null(&dst->copy_to, src->copy_to) < 0 || al_strlist_copy(&dst->copy_out, &src->copy_out) < 0)
-		goto fail;
-	if (src->n_alerts) {
-		dst->alerts = calloc(src->n_alerts, sizeof *dst->alerts);
-		if (!dst->alerts)
-			goto fail;
-		for (; dst->n_alerts < src->n_alerts; dst->n_alerts++) {
-			const struct alert_rule *a = &src->alerts[dst->n_alerts];
-			struct alert_rule *d = &dst->alerts[dst->n_alerts];
-			*d = *a;
-			d->exec = d->webhook = NULL;
-			if (dup_or_null(&d->exec, a->exec) < 0 || dup_or_null(&d->webhook, a->webhook) < 0) {
-				dst->n_alerts++;
-				goto fail;
-			}
-		}
-	}
-	if (dup_or_null(&dst->root, src->root) < 0 || dup_or_null(&dst->workspace, src->workspace) < 0 ||
+	    dup_or_null(&dst->copy_to, src->copy_to) < 0 || al_strlist_copy(&dst->copy_out, &src->copy_out) < 0 ||
+	    dup_or_null(&dst->root, src->root) < 0 || dup_or_null(&dst->workspace, src->workspace) < 0 ||
 	    dup_or_null(&dst->hostname, src->hostname) < 0 ||
 	    al_strlist_copy(&dst->deny, &src->deny) < 0 ||
 	    al_strlist_copy(&dst->env_allow, &src->env_allow) < 0 ||
@@ -219,32 +256,6 @@ int policy_copy(struct al_policy *dst, const struct al_policy *src)
 	    al_strlist_copy(&dst->egress_deny, &src->egress_deny) < 0 ||
 	    al_strlist_copy(&dst->net_hosts, &src->net_hosts) < 0)
 		goto fail;
-	if (src->n_rate_limits) {
-		dst->rate_limits = calloc(src->n_rate_limits, sizeof *dst->rate_limits);
-		if (!dst->rate_limits)
-			goto fail;
-		for (; dst->n_rate_limits < src->n_rate_limits; dst->n_rate_limits++) {
-			const struct al_rate_limit *r = &src->rate_limits[dst->n_rate_limits];
-			struct al_rate_limit *d = &dst->rate_limits[dst->n_rate_limits];
-			*d = *r;
-			if (!(d->host = strdup(r->host)))
-				goto fail;
-		}
-	}
-	if (src->n_mounts) {
-		dst->mounts = calloc(src->n_mounts, sizeof *dst->mounts);
-		if (!dst->mounts)
-			goto fail;
-		for (; dst->n_mounts < src->n_mounts; dst->n_mounts++) {
-			const struct al_mount *m = &src->mounts[dst->n_mounts];
-			struct al_mount *d = &dst->mounts[dst->n_mounts];
-			d->writable = m->writable;
-			if (dup_or_null(&d->source, m->source) < 0 || dup_or_null(&d->target, m->target) < 0) {
-				dst->n_mounts++; /* so policy_clear frees the half-made one */
-				goto fail;
-			}
-		}
-	}
 	return 0;
 fail:
 	policy_clear(dst);
