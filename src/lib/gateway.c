@@ -902,9 +902,22 @@ static bool make_pipes(struct conn *c)
 	return true;
 }
 
-static void connected(struct gw *g, struct conn *c)
+/* The tunnel is granted: the answer in the client's protocol. */
+static void grant_tunnel(struct conn *c)
 {
 	static const char established[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+	if (c->proto == P_CONNECT) {
+		buf_put(&c->cout, established, sizeof established - 1);
+		c->status = 200;
+	} else {
+		uint8_t out[10];
+		buf_put(&c->cout, out, socks5_write_reply(SOCKS5_REP_OK, out));
+		c->status = SOCKS5_REP_OK;
+	}
+}
+
+static void connected(struct gw *g, struct conn *c)
+{
 	c->t_active = g->now;
 	c->deadline = 0;
 	if (c->proto == P_HTTP) {
@@ -927,14 +940,7 @@ static void connected(struct gw *g, struct conn *c)
 		refuse(g, c, 502, c->rule, "out of file descriptors");
 		return;
 	}
-	if (c->proto == P_CONNECT) {
-		buf_put(&c->cout, established, sizeof established - 1);
-		c->status = 200;
-	} else {
-		uint8_t out[10];
-		buf_put(&c->cout, out, socks5_write_reply(SOCKS5_REP_OK, out));
-		c->status = SOCKS5_REP_OK;
-	}
+	grant_tunnel(c);
 	/* bytes the client sent after its request (a TLS hello) go first */
 	if (c->cin.len) {
 		buf_put(&c->uout, c->cin.p, c->cin.len);
@@ -1083,17 +1089,22 @@ static void mask_values(struct gw *g, struct buf *b)
 
 /* How many bytes at the end of b could be the start of a value: those
  * wait for what follows (only a real prefix: a stream is not stalled). */
+/* The longest k > above with b ending in the value's first k bytes (a
+ * proper start: k < its length), or 0. */
+static size_t start_at_end(const struct buf *b, const struct cred_value *v, size_t above)
+{
+	for (size_t k = v->len - 1 < b->len ? v->len - 1 : b->len; k > above; k--)
+		if (b->p[b->len - k] == v->value[0] && memcmp(b->p + b->len - k, v->value, k) == 0)
+			return k;
+	return 0;
+}
+
 static size_t value_prefix_at_end(const struct gw *g, const struct buf *b)
 {
 	size_t hold = 0;
 	for (size_t i = 0; i < g->creds->n; i++) {
-		const struct cred_value *v = &g->creds->v[i];
-		size_t k = v->len - 1 < b->len ? v->len - 1 : b->len;
-		for (; k > hold; k--)
-			if (b->p[b->len - k] == v->value[0] && memcmp(b->p + b->len - k, v->value, k) == 0) {
-				hold = k;
-				break;
-			}
+		size_t k = start_at_end(b, &g->creds->v[i], hold);
+		hold = k > hold ? k : hold;
 	}
 	return hold;
 }
@@ -1105,15 +1116,9 @@ static void mask_cut_value(const struct gw *g, struct buf *b)
 {
 	for (size_t i = 0; i < g->creds->n; i++) {
 		const struct cred_value *v = &g->creds->v[i];
-		for (size_t k = v->len - 1 < b->len ? v->len - 1 : b->len; k >= 8 || 2 * k >= v->len; k--) {
-			char *at = b->p + b->len - k;
-			if (k && at[0] == v->value[0] && memcmp(at, v->value, k) == 0) {
-				memset(at, '*', k);
-				break;
-			}
-			if (!k)
-				break;
-		}
+		size_t k = start_at_end(b, v, 0);
+		if (k && (k >= 8 || 2 * k >= v->len))
+			memset(b->p + b->len - k, '*', k);
 	}
 }
 
@@ -1164,15 +1169,7 @@ static int drive_tls_up(struct gw *g, struct conn *c)
 		refuse(g, c, 502, c->rule, "TLS towards the client: %s", why);
 		return 0;
 	}
-	if (c->proto == P_CONNECT) {
-		static const char established[] = "HTTP/1.1 200 Connection established\r\n\r\n";
-		buf_put(&c->cout, established, sizeof established - 1);
-		c->status = 200;
-	} else {
-		uint8_t out[10];
-		buf_put(&c->cout, out, socks5_write_reply(SOCKS5_REP_OK, out));
-		c->status = SOCKS5_REP_OK;
-	}
+	grant_tunnel(c);
 	c->st = C_TLS_DOWN;
 	return 1;
 }
