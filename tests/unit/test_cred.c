@@ -15,24 +15,7 @@
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-/* s for a TAP line: control bytes escaped, cut at 120 bytes (four buffers,
- * so that one CHECK can show several strings). */
-static const char *show(const char *s)
-{
-	static char buf[4][600];
-	static int which;
-	char *o = buf[which++ & 3];
-	size_t n = 0;
-	for (size_t i = 0; s[i] && i < 120; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c >= 0x7f)
-			n += (size_t)sprintf(o + n, "\\x%02x", c);
-		else
-			o[n++] = (char)c;
-	}
-	o[n] = '\0';
-	return o;
-}
+static const char *show(const char *s) { return check_show(s, 120); }
 
 /* A secret: hosts and rules are lists separated by '|' (NULL: none). */
 static struct cred_secret secret(const char *name, const char *hosts, const char *header,

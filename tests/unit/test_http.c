@@ -16,26 +16,7 @@ static bool span_is(const struct http_span *s, const char *want)
 	return s->n == strlen(want) && memcmp(s->p, want, s->n) == 0;
 }
 
-/* s for a TAP line: control bytes escaped, cut at 60 bytes. Two buffers,
- * so that one CHECK can show two strings. */
-static const char *show(const char *s)
-{
-	static char buf[2][256];
-	static int which;
-	char *o = buf[which ^= 1];
-	size_t n = 0;
-	for (size_t i = 0; s[i] && i < 60; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '\r' || c == '\n')
-			n += (size_t)sprintf(o + n, "\\%c", c == '\r' ? 'r' : 'n');
-		else if (c < 0x20 || c >= 0x7f)
-			n += (size_t)sprintf(o + n, "\\x%02x", c);
-		else
-			o[n++] = (char)c;
-	}
-	o[n] = '\0';
-	return o;
-}
+static const char *show(const char *s) { return check_show(s, 60); }
 
 /* Every proper prefix of a head needs more bytes; the whole head parses to
  * want; bytes after it (a body, the next request) change nothing. */

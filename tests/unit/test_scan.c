@@ -74,24 +74,7 @@ static char *scan_steps(const struct scan_cfg *cfg, const char *in, size_t len, 
 	return out;
 }
 
-/* s for a TAP line: control bytes escaped, cut at 90 bytes (four buffers,
- * so that one CHECK can show several strings). */
-static const char *show(const char *s)
-{
-	static char buf[4][512];
-	static int which;
-	char *o = buf[which++ & 3];
-	size_t n = 0;
-	for (size_t i = 0; s[i] && i < 90; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c >= 0x7f)
-			n += (size_t)sprintf(o + n, "\\x%02x", c);
-		else
-			o[n++] = (char)c;
-	}
-	o[n] = '\0';
-	return o;
-}
+static const char *show(const char *s) { return check_show(s, 90); }
 
 static unsigned seed = 12345;
 
