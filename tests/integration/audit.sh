@@ -20,15 +20,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT HUP
 
-# On a failure, show the stderr of the last airlock run (al below).
-nok() {
-	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"
-	if [ -s "$TMP/al.err" ]; then
-		echo "#   stderr of the last airlock run:"
-		tail -n 5 "$TMP/al.err" | sed 's/^/#   /'
-	fi
-	return 0
-}
+# On a failure, lib.sh's nok shows the stderr of the last airlock run (al below).
+RUN_ERR=$TMP/al.err
 # al ARGS... -- CMD: airlock run, bounded in time, stderr kept in $TMP/al.err
 al() { timeout -k 5 120 "$AIRLOCK" run -q "$@" 2> "$TMP/al.err"; }
 # alrc ARGS...: the exit status of al, output discarded

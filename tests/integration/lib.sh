@@ -13,12 +13,12 @@ IS_ROOT=0
 
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 # A failure shows the stderr of the last sandbox run when a script keeps it
-# in $TMP/sb.err.
+# in $RUN_ERR ($TMP/sb.err unless the script says otherwise).
 nok() {
 	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"
-	if [ -s "$TMP/sb.err" ]; then
+	if [ -s "${RUN_ERR:-$TMP/sb.err}" ]; then
 		echo "#   stderr of the last airlock run:"
-		tail -n 5 "$TMP/sb.err" | sed 's/^/#   /'
+		tail -n 5 "${RUN_ERR:-$TMP/sb.err}" | sed 's/^/#   /'
 	fi
 	return 0
 }
