@@ -553,18 +553,30 @@ static void conn_free(struct tls_conn *t)
 	free(t);
 }
 
+/* Both ends: the CA readied (ctx made) and a host that is a name or an
+ * address literal (*ip says which). 0, or -1 with err. */
+static int usable(const SSL_CTX *ctx, const char *host, bool *ip, char *err, size_t errlen)
+{
+	unsigned char addr[16];
+	bool lit = ip_literal(host, addr) != 0;
+	if (!ctx) {
+		snprintf(err, errlen, "the per-run CA is not set up to serve");
+		return -1;
+	}
+	if (!lit && !dns_name_ok(host)) {
+		snprintf(err, errlen, "not a host name or IP address: \"%s\"", host);
+		return -1;
+	}
+	if (ip)
+		*ip = lit;
+	return 0;
+}
+
 static struct tls_conn *accept_new(struct tls_ca *ca, int fd, const char *host, char *err,
 				   size_t errlen)
 {
-	if (!ca->server) {
-		snprintf(err, errlen, "the per-run CA is not set up to serve");
+	if (usable(ca->server, host, NULL, err, errlen) < 0)
 		return NULL;
-	}
-	unsigned char addr[16];
-	if (!ip_literal(host, addr) && !dns_name_ok(host)) {
-		snprintf(err, errlen, "not a host name or IP address: \"%s\"", host);
-		return NULL;
-	}
 	ERR_clear_error();
 	X509 *leaf = leaf_for(ca, host);
 	if (!leaf) {
@@ -584,16 +596,9 @@ static struct tls_conn *accept_new(struct tls_ca *ca, int fd, const char *host, 
 static struct tls_conn *connect_new(struct tls_ca *ca, int fd, const char *host, char *err,
 				    size_t errlen)
 {
-	if (!ca->client) {
-		snprintf(err, errlen, "the per-run CA is not set up to serve");
+	bool ip;
+	if (usable(ca->client, host, &ip, err, errlen) < 0)
 		return NULL;
-	}
-	unsigned char addr[16];
-	bool ip = ip_literal(host, addr) != 0;
-	if (!ip && !dns_name_ok(host)) {
-		snprintf(err, errlen, "not a host name or IP address: \"%s\"", host);
-		return NULL;
-	}
 	ERR_clear_error();
 	struct tls_conn *t = conn_new(ca->client, fd, false);
 	bool ok = t != NULL;
