@@ -100,13 +100,18 @@ int credrun_make_ca(struct al_sandbox *sb, int *bundle_fd, al_error *err)
 	if (!(cr->tls = tls_load(err)))
 		return -1;
 	/* every host of every secret, once */
-	const char *names[CRED_MAX_SECRETS * 64];
-	char (*buf)[272] = calloc(CRED_MAX_SECRETS * 64, sizeof *buf);
-	size_t n = 0;
-	if (!buf)
-		return al_err(err, ENOMEM, "out of memory");
+	size_t total = 0, n = 0;
 	for (size_t i = 0; i < p->n_secrets; i++)
-		for (size_t j = 0; j < p->secrets[i].hosts.n && n < CRED_MAX_SECRETS * 64; j++) {
+		total += p->secrets[i].hosts.n;
+	char (*buf)[272] = calloc(total, sizeof *buf);
+	const char **names = calloc(total, sizeof *names);
+	if (!buf || !names) {
+		free(buf);
+		free(names);
+		return al_err(err, ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < p->n_secrets; i++)
+		for (size_t j = 0; j < p->secrets[i].hosts.n; j++) {
 			host_of(p->secrets[i].hosts.v[j], buf[n]);
 			bool seen = false;
 			for (size_t k = 0; k < n && !seen; k++)
@@ -120,11 +125,13 @@ int credrun_make_ca(struct al_sandbox *sb, int *bundle_fd, al_error *err)
 	char label[16], why[256], *pem = NULL;
 	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd) {
 		free(buf);
+		free(names);
 		return al_errno(err, "getrandom");
 	}
 	snprintf(label, sizeof label, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
 	cr->ca = cr->tls->ca_new(names, n, label, CA_VALID_SECONDS, &pem, why, sizeof why);
 	free(buf);
+	free(names);
 	if (!cr->ca)
 		return al_err(err, EINVAL, "per-run CA: %s", why);
 	_cleanup_close_ int fd = memfd_create("airlock-ca-bundle", MFD_CLOEXEC | MFD_ALLOW_SEALING);
