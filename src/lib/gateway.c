@@ -1869,8 +1869,8 @@ static int drive_http(struct gw *g, struct conn *c)
 		}
 	}
 	pending = c->cout.len;
-	if (cout_ready(g, c) && (r = buf_write_rated(c, false, &c->cout, cout_ready(g, c), &c->down, &g->rules,
-						     c->rate_mask)) < 0)
+	size_t ready = cout_ready(g, c);
+	if (ready && (r = buf_write_rated(c, false, &c->cout, ready, &c->down, &g->rules, c->rate_mask)) < 0)
 		return -1;
 	/* a write makes room: the next round may read and move more */
 	progress |= c->cout.len != pending;
