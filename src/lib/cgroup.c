@@ -52,9 +52,15 @@ struct cg_dir {
 	unsigned ctls; /* controllers served by this directory */
 };
 
+/* The files read for the report, opened with the groups (off the start-up
+ * path) and read with pread at the start and end of every exec. */
+enum cg_stat { STAT_MEM_PEAK, STAT_MEM_EVENTS, STAT_PIDS_PEAK, STAT_PIDS_EVENTS, STAT_CPU, STAT_COUNT };
+
 struct cgroup {
 	struct cg_dir dir[CTL_COUNT + 1]; /* one per v1 hierarchy, one v2 */
 	size_t n;
+	int stat_fd[STAT_COUNT];	  /* -1 = not available */
+	bool cpu_v1;			  /* STAT_CPU is cpuacct.usage, not cpu.stat */
 };
 
 /* Where our own cgroup lives in each hierarchy we can see. */
@@ -105,19 +111,16 @@ cg_write(const char *dir, const char *file, const char *fmt, ...)
 	return 0;
 }
 
-/* Whole file into a NUL-terminated malloc'd buffer (cgroup.procs can be long). */
-static char *cg_read_all(const char *dir, const char *file)
+/* Whole file from its start into a NUL-terminated malloc'd buffer
+ * (cgroup.procs can be long). pread: a kept fd is read again each time. */
+static char *cg_read_fd(int fd)
 {
-	char path[PATH_MAX];
-	if (cg_file(path, sizeof path, dir, file) < 0)
-		return NULL;
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	size_t cap = 4096, len = 0;
 	char *buf = malloc(cap);
 	while (buf) {
-		ssize_t r = read(fd, buf + len, cap - len - 1);
+		ssize_t r = pread(fd, buf + len, cap - len - 1, (off_t)len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
@@ -140,9 +143,22 @@ static char *cg_read_all(const char *dir, const char *file)
 	return NULL;
 }
 
-static int cg_read_u64(const char *dir, const char *file, uint64_t *out)
+static int cg_open(const char *dir, const char *file, int flags)
 {
-	_cleanup_free_ char *s = cg_read_all(dir, file);
+	char path[PATH_MAX];
+	if (cg_file(path, sizeof path, dir, file) < 0)
+		return -1;
+	return open(path, flags | O_CLOEXEC);
+}
+
+static char *cg_read_all(const char *dir, const char *file)
+{
+	_cleanup_close_ int fd = cg_open(dir, file, O_RDONLY);
+	return cg_read_fd(fd);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
 	char *end;
 	if (!s)
 		return -1;
@@ -155,11 +171,10 @@ static int cg_read_u64(const char *dir, const char *file, uint64_t *out)
 }
 
 /* The value of "key N" in a flat-keyed file (memory.events, cpu.stat, ...). */
-static int cg_read_key(const char *dir, const char *file, const char *key, uint64_t *out)
+static int parse_key(const char *s, const char *key, uint64_t *out)
 {
-	_cleanup_free_ char *s = cg_read_all(dir, file);
 	size_t klen = strlen(key);
-	for (char *line = s; line && *line; line = strchr(line, '\n')) {
+	for (const char *line = s; line && *line; line = strchr(line, '\n')) {
 		if (*line == '\n')
 			line++;
 		if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
@@ -169,6 +184,13 @@ static int cg_read_key(const char *dir, const char *file, const char *key, uint6
 	}
 	return -1;
 }
+
+static int cg_read_u64(const char *dir, const char *file, uint64_t *out)
+{
+	_cleanup_free_ char *s = cg_read_all(dir, file);
+	return parse_u64(s, out);
+}
+
 
 /* Is `word` one of the items of a list separated by spaces, commas or newlines? */
 static bool word_in(const char *list, const char *word)
@@ -476,12 +498,11 @@ static int memory_v2(const char *dir, uint64_t bytes, struct cgroup_status *st, 
 	if (cg_write(dir, "memory.max", "%" PRIu64, bytes) < 0)
 		return al_errno(err, "cgroup: setting memory.max in %s", dir);
 	/* Without it a memory bomb is only pushed out to swap, not stopped. */
-	if (!cg_has(dir, "memory.swap.max")) {
-		note_add(st, "memory: swap accounting off");
+	if (cg_write(dir, "memory.swap.max", "0") == 0)
 		return 0;
-	}
-	if (cg_write(dir, "memory.swap.max", "0") < 0)
+	if (errno != ENOENT)
 		return al_errno(err, "cgroup: setting memory.swap.max in %s", dir);
+	note_add(st, "memory: swap accounting off");
 	return 0;
 }
 
@@ -491,10 +512,11 @@ static int memory_v1(const char *dir, uint64_t bytes, struct cgroup_status *st, 
 	if (cg_write(dir, "memory.limit_in_bytes", "%" PRIu64, bytes) < 0)
 		return al_errno(err, "cgroup: setting memory.limit_in_bytes in %s", dir);
 	/* memsw = memory + swap; equal values leave no swap. */
-	if (!cg_has(dir, "memory.memsw.limit_in_bytes"))
-		note_add(st, "memory: swap accounting off");
-	else if (cg_write(dir, "memory.memsw.limit_in_bytes", "%" PRIu64, bytes) < 0)
+	if (cg_write(dir, "memory.memsw.limit_in_bytes", "%" PRIu64, bytes) == 0)
+		return 0;
+	if (errno != ENOENT)
 		return al_errno(err, "cgroup: setting memory.memsw.limit_in_bytes in %s", dir);
+	note_add(st, "memory: swap accounting off");
 	/* Without swap accounting this is what keeps the group out of swap. */
 	if (cg_write(dir, "memory.swappiness", "0") < 0)
 		return al_errno(err, "cgroup: setting memory.swappiness in %s", dir);
@@ -537,11 +559,14 @@ static int cpu_v2(const char *dir, uint64_t millis, al_error *err)
 
 static int cpu_v1(const char *dir, uint64_t millis, al_error *err)
 {
-	if (cg_write(dir, "cpu.cfs_period_us", "%u", CPU_PERIOD_US) < 0)
-		return al_errno(err, "cgroup: setting cpu.cfs_period_us in %s", dir);
-	if (cg_write(dir, "cpu.cfs_quota_us", "%" PRIu64, cpu_v1_cap(dir, cpu_quota_us(millis))) < 0)
-		return al_errno(err, "cgroup: setting cpu.cfs_quota_us in %s", dir);
-	return 0;
+	/* A new group's period is the kernel's default, 100 ms: CPU_PERIOD_US. */
+	_Static_assert(CPU_PERIOD_US == 100000u, "cpu.cfs_period_us is not written");
+	uint64_t quota = cpu_quota_us(millis);
+	if (cg_write(dir, "cpu.cfs_quota_us", "%" PRIu64, quota) == 0)
+		return 0;
+	if (errno == EINVAL && cg_write(dir, "cpu.cfs_quota_us", "%" PRIu64, cpu_v1_cap(dir, quota)) == 0)
+		return 0;
+	return al_errno(err, "cgroup: setting cpu.cfs_quota_us in %s", dir);
 }
 
 static int apply_limits(const struct cg_dir *d, const struct cgroup_limits *lim,
@@ -608,8 +633,25 @@ static void status_init(struct cgroup_status *st)
 	*st = (struct cgroup_status){ .backend = "none" };
 }
 
-int cgroup_create(const struct cgroup_limits *lim, struct cgroup **out, struct cgroup_status *st,
-		  al_error *err)
+static void open_stats(struct cgroup *cg);
+
+struct cgroup_plan {
+	struct cgroup_limits lim;
+	struct cg_host h;
+	struct cg_plan dir[CTL_COUNT + 1];
+	size_t n;
+};
+
+void cgroup_plan_free(struct cgroup_plan *p)
+{
+	if (!p)
+		return;
+	host_clear(&p->h);
+	free(p);
+}
+
+int cgroup_plan(const struct cgroup_limits *lim, struct cgroup_plan **out, struct cgroup_status *st,
+		al_error *err)
 {
 	unsigned want = (lim->memory_bytes ? CTL_BIT(CTL_MEMORY) : 0) |
 			(lim->pids ? CTL_BIT(CTL_PIDS) : 0) |
@@ -618,24 +660,47 @@ int cgroup_create(const struct cgroup_limits *lim, struct cgroup **out, struct c
 	status_init(st);
 	if (!want)
 		return 0;
-
-	struct cg_host h = { 0 };
-	if (host_discover(&h) < 0) {
+	struct cgroup_plan *p = calloc(1, sizeof *p);
+	if (!p)
+		return al_err(err, ENOMEM, "cgroup: out of memory");
+	p->lim = *lim;
+	if (host_discover(&p->h) < 0) {
 		note_add(st, "cannot read /proc/self/cgroup or /proc/self/mountinfo");
+		cgroup_plan_free(p);
 		return 0;
 	}
 	unsigned decided = 0;
-	unsigned v2ctls = h.v2 ? v2_usable(h.v2, want, &decided, st) : 0;
-	struct cg_plan plan[CTL_COUNT + 1];
-	size_t n = make_plan(&h, want, v2ctls, &decided, plan, st);
-	for (size_t i = 0; i < n; i++)
-		sweep_stale(plan[i].parent);
+	unsigned v2ctls = p->h.v2 ? v2_usable(p->h.v2, want, &decided, st) : 0;
+	p->n = make_plan(&p->h, want, v2ctls, &decided, p->dir, st);
+	if (p->n == 0) {
+		cgroup_plan_free(p);
+		return 0;
+	}
+	*out = p;
+	return 0;
+}
 
+bool cgroup_plan_has_v2(const struct cgroup_plan *p)
+{
+	for (size_t i = 0; p && i < p->n; i++)
+		if (p->dir[i].v2)
+			return true;
+	return false;
+}
+
+int cgroup_make(struct cgroup_plan *p, struct cgroup **out, struct cgroup_status *st, al_error *err)
+{
+	*out = NULL;
+	if (!p)
+		return 0;
+	for (size_t i = 0; i < p->n; i++)
+		sweep_stale(p->dir[i].parent);
 	struct cgroup *cg = calloc(1, sizeof *cg);
-	int r = cg ? make_dirs(cg, plan, n, st, err) : al_err(err, ENOMEM, "cgroup: out of memory");
+	for (int i = 0; cg && i < STAT_COUNT; i++)
+		cg->stat_fd[i] = -1;
+	int r = cg ? make_dirs(cg, p->dir, p->n, st, err) : al_err(err, ENOMEM, "cgroup: out of memory");
 	for (size_t i = 0; r == 0 && cg && i < cg->n; i++)
-		r = apply_limits(&cg->dir[i], lim, st, err);
-	host_clear(&h);
+		r = apply_limits(&cg->dir[i], &p->lim, st, err);
 	if (r < 0) {
 		cgroup_destroy(cg);
 		status_init(st);
@@ -646,8 +711,21 @@ int cgroup_create(const struct cgroup_limits *lim, struct cgroup **out, struct c
 		free(cg);
 		return 0;
 	}
+	open_stats(cg);
 	*out = cg;
 	return 0;
+}
+
+int cgroup_create(const struct cgroup_limits *lim, struct cgroup **out, struct cgroup_status *st,
+		  al_error *err)
+{
+	struct cgroup_plan *p;
+	*out = NULL;
+	if (cgroup_plan(lim, &p, st, err) < 0)
+		return -1;
+	int r = cgroup_make(p, out, st, err);
+	cgroup_plan_free(p);
+	return r;
 }
 
 int cgroup_join_prepare(const struct cgroup *cg, struct cgroup_join *j, al_error *err)
@@ -749,31 +827,39 @@ static const struct cg_dir *v2_dir(const struct cgroup *cg)
 	return NULL;
 }
 
-static void memory_stats(const struct cg_dir *d, struct cgroup_stats *s)
+static int open_first(const struct cg_dir *d, const char *a, const char *b)
 {
-	uint64_t kills = 0;
-	if (d->v2) {
-		if (cg_read_u64(d->path, "memory.peak", &s->peak_memory) < 0)
-			cg_read_u64(d->path, "memory.current", &s->peak_memory);
-		cg_read_key(d->path, "memory.events", "oom_kill", &kills);
-	} else {
-		cg_read_u64(d->path, "memory.max_usage_in_bytes", &s->peak_memory);
-		cg_read_key(d->path, "memory.oom_control", "oom_kill", &kills);
-	}
-	s->oom_kills = kills;
-	s->oom_killed = kills > 0;
+	int fd = d ? cg_open(d->path, a, O_RDONLY) : -1;
+	return fd >= 0 || !d || !b ? fd : cg_open(d->path, b, O_RDONLY);
 }
 
-static void cpu_stats(const struct cgroup *cg, struct cgroup_stats *s)
+static void open_stats(struct cgroup *cg)
 {
-	/* cpu.stat is a core file on v2: present with or without the controller. */
-	const struct cg_dir *d = v2_dir(cg);
-	if (d && cg_read_key(d->path, "cpu.stat", "usage_usec", &s->cpu_usage_us) == 0)
-		return;
-	d = dir_with(cg, CTL_CPUACCT);
-	uint64_t ns;
-	if (d && cg_read_u64(d->path, "cpuacct.usage", &ns) == 0)
-		s->cpu_usage_us = ns / 1000;
+	const struct cg_dir *mem = dir_with(cg, CTL_MEMORY), *pids = dir_with(cg, CTL_PIDS);
+	bool v2mem = mem && mem->v2;
+	cg->stat_fd[STAT_MEM_PEAK] = v2mem ? open_first(mem, "memory.peak", "memory.current")
+					   : open_first(mem, "memory.max_usage_in_bytes", NULL);
+	cg->stat_fd[STAT_MEM_EVENTS] = open_first(mem, v2mem ? "memory.events" : "memory.oom_control", NULL);
+	cg->stat_fd[STAT_PIDS_PEAK] = open_first(pids, "pids.peak", NULL);
+	cg->stat_fd[STAT_PIDS_EVENTS] = open_first(pids, "pids.events", NULL);
+	/* cpu.stat is a core file on v2: present with or without the controller;
+	 * else cpuacct.usage (v1, nanoseconds). */
+	cg->stat_fd[STAT_CPU] = open_first(v2_dir(cg), "cpu.stat", NULL);
+	cg->cpu_v1 = cg->stat_fd[STAT_CPU] < 0;
+	if (cg->cpu_v1)
+		cg->stat_fd[STAT_CPU] = open_first(dir_with(cg, CTL_CPUACCT), "cpuacct.usage", NULL);
+}
+
+static int stat_u64(const struct cgroup *cg, enum cg_stat which, uint64_t *out)
+{
+	_cleanup_free_ char *s = cg_read_fd(cg->stat_fd[which]);
+	return parse_u64(s, out);
+}
+
+static int stat_key(const struct cgroup *cg, enum cg_stat which, const char *key, uint64_t *out)
+{
+	_cleanup_free_ char *s = cg_read_fd(cg->stat_fd[which]);
+	return parse_key(s, key, out);
 }
 
 int cgroup_read_stats(struct cgroup *cg, struct cgroup_stats *s)
@@ -781,18 +867,19 @@ int cgroup_read_stats(struct cgroup *cg, struct cgroup_stats *s)
 	*s = (struct cgroup_stats){ 0 };
 	if (!cg)
 		return 0;
-	const struct cg_dir *d = dir_with(cg, CTL_MEMORY);
-	if (d)
-		memory_stats(d, s);
-	d = dir_with(cg, CTL_PIDS);
-	if (d) {
-		uint64_t max = 0;
-		cg_read_u64(d->path, "pids.peak", &s->peak_pids);
-		cg_read_key(d->path, "pids.events", "max", &max);
-		s->pids_max_events = max;
-		s->pids_limit_hit = max > 0;
-	}
-	cpu_stats(cg, s);
+	uint64_t kills = 0, max = 0, ns;
+	stat_u64(cg, STAT_MEM_PEAK, &s->peak_memory);
+	stat_key(cg, STAT_MEM_EVENTS, "oom_kill", &kills);
+	s->oom_kills = kills;
+	s->oom_killed = kills > 0;
+	stat_u64(cg, STAT_PIDS_PEAK, &s->peak_pids);
+	stat_key(cg, STAT_PIDS_EVENTS, "max", &max);
+	s->pids_max_events = max;
+	s->pids_limit_hit = max > 0;
+	if (!cg->cpu_v1)
+		stat_key(cg, STAT_CPU, "usage_usec", &s->cpu_usage_us);
+	else if (stat_u64(cg, STAT_CPU, &ns) == 0)
+		s->cpu_usage_us = ns / 1000;
 	return 0;
 }
 
@@ -908,16 +995,33 @@ static void remove_dir(const char *path)
 	}
 }
 
+static bool remove_all(struct cgroup *cg)
+{
+	bool gone = true;
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->dir[i].path && rmdir(cg->dir[i].path) < 0 && errno == EBUSY)
+			gone = false;
+	return gone;
+}
+
 void cgroup_destroy(struct cgroup *cg)
 {
 	if (!cg)
 		return;
-	cgroup_kill(cg);
-	wait_empty(cg);
-	for (size_t i = 0; i < cg->n; i++) {
-		remove_dir(cg->dir[i].path);
-		free(cg->dir[i].path);
+	for (int i = 0; i < STAT_COUNT; i++)
+		if (cg->stat_fd[i] >= 0)
+			close(cg->stat_fd[i]);
+	/* The usual end: init is reaped and the groups are empty, so rmdir
+	 * succeeds at once. A group still busy holds processes that escaped
+	 * the pid namespace's end (or are still exiting): kill, wait, retry. */
+	if (!remove_all(cg)) {
+		cgroup_kill(cg);
+		wait_empty(cg);
+		for (size_t i = 0; i < cg->n; i++)
+			remove_dir(cg->dir[i].path);
 	}
+	for (size_t i = 0; i < cg->n; i++)
+		free(cg->dir[i].path);
 	free(cg);
 }
 

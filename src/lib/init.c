@@ -72,7 +72,13 @@ static int step_uts(struct init_ctx *c)
 	return 0;
 }
 
-static int step_net(struct init_ctx *c) { return net_loopback_up(&c->err); }
+static int step_netns(struct init_ctx *c)
+{
+	int r = net_join(c->sb->net_chan, &c->err);
+	close(c->sb->net_chan);
+	c->sb->net_chan = -1;
+	return r;
+}
 
 static int step_gateway(struct init_ctx *c)
 {
@@ -144,23 +150,25 @@ struct init_step {
 };
 
 static const struct init_step build_steps[] = {
-	/* first: nothing we allocate or fork may escape the limits */
-	{ "joining cgroups", step_join_cgroups },
 	/* uid 65534 first: every later step acts as the sandbox user */
 	{ "becoming uid 65534", step_user },
 	/* needs CAP_SYS_ADMIN in our user namespace, which owns the UTS ns */
 	{ "hostname", step_uts },
-	/* needs CAP_NET_ADMIN in our user namespace, which owns the net ns */
-	{ "loopback", step_net },
-	/* in our net ns, with lo up; before Landlock, which refuses bind */
-	{ "egress gateway socket", step_gateway },
 	/* needs CAP_SYS_ADMIN; /proc is mounted before the old root goes */
 	{ "filesystem", step_mounts },
+	/* made meanwhile by the supervisor's helper, in our user namespace,
+	 * lo up (net.c); joining needs CAP_SYS_ADMIN there */
+	{ "network namespace", step_netns },
+	/* in our net ns, with lo up; before Landlock, which refuses bind */
+	{ "egress gateway socket", step_gateway },
 	/* after the uid change, which would clear it */
 	{ "parent-death signal", step_pdeathsig },
 };
 
 static const struct init_step lock_steps[] = {
+	/* first (the groups were made while we built): nothing we fork may
+	 * escape the limits, and nothing has been forked yet */
+	{ "joining cgroups", step_join_cgroups },
 	/* after joining our cgroups: the namespace root is our own cgroup */
 	{ "cgroup namespace", step_cgroupns },
 	/* Landlock and an unprivileged seccomp filter require no_new_privs */
@@ -182,14 +190,19 @@ static void run_steps(struct init_ctx *c, const struct init_step *steps, size_t 
 		}
 }
 
-/* sync 1b: the filter, and the word that we are in our cgroups. */
+/* sync 1b: the filter, and the `tasks` files of our v1 groups. */
 static void receive_lock(struct init_ctx *c)
 {
 	struct proto_msg m;
-	int fd = -1;
-	size_t nfds = 1;
-	if (proto_recv(c->sock, &m, &fd, &nfds) <= 0 || m.type != MSG_LOCK || nfds != 1)
+	int fds[1 + CGROUP_MAX_JOIN];
+	size_t nfds = 1 + CGROUP_MAX_JOIN;
+	if (proto_recv(c->sock, &m, fds, &nfds) <= 0 || m.type != MSG_LOCK || nfds < 1)
 		_exit(125);
+	int fd = fds[0];
+	struct cgroup_join *j = &c->sb->join;
+	*j = (struct cgroup_join){ .v2_dir_fd = -1 };
+	for (size_t i = 1; i < nfds; i++)
+		j->tasks_fd[j->n_tasks++] = fds[i];
 	struct stat st;
 	struct seccomp_prog *prog = &c->sb->prog;
 	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % sizeof *prog->insns ||
@@ -447,18 +460,14 @@ static _Noreturn void serve(struct init_ctx *c)
 /* init is cloned with the supervisor's whole fd table: the caller's stdio
  * (maybe a terminal), and in a server other sandboxes' control sockets,
  * listeners and output pipes. Before anything else, keep only our socket and
- * the cgroup join fds; 0-2 become /dev/null, so fds that arrive later by
+ * the network helper's; 0-2 become /dev/null, so fds that arrive later by
  * SCM_RIGHTS are always >= 3. Returns the (possibly moved) socket. */
-static int close_inherited(int sock, struct cgroup_join *join)
+static int close_inherited(int sock, int *net_chan)
 {
-	int *keep[1 + CGROUP_MAX_JOIN];
+	int *keep[2];
 	size_t n = 0;
-	if (join->v2_dir_fd >= 0)
-		close(join->v2_dir_fd); /* used by clone3 already */
-	join->v2_dir_fd = -1;
 	keep[n++] = &sock;
-	for (size_t i = 0; i < join->n_tasks; i++)
-		keep[n++] = &join->tasks_fd[i];
+	keep[n++] = net_chan;
 	for (size_t i = 0; i < n; i++)
 		if (*keep[i] < 3) {
 			int moved = fcntl(*keep[i], F_DUPFD_CLOEXEC, 3);
@@ -494,7 +503,9 @@ _Noreturn void sandbox_init_main(struct al_sandbox *sb, int sock)
 	 * command's environment comes with its exec request). */
 	for (char **e = environ; e && *e; e++)
 		explicit_bzero(*e, strlen(*e));
-	sock = close_inherited(sock, &sb->join);
+	/* the supervisor's copies (the join fds of a v2 group included) */
+	sb->join = (struct cgroup_join){ .v2_dir_fd = -1 };
+	sock = close_inherited(sock, &sb->net_chan);
 	struct mount_sources expect = sb->src; /* what the supervisor opened */
 	mounts_forget_fds(&sb->src);
 	struct init_ctx c = { .sb = sb, .sock = sock, .listener = -1, .gateway = -1 };

@@ -287,7 +287,20 @@ int mounts_setup(const struct al_policy *p, const struct mount_sources *src, al_
 
 /* ---- network (net.c) --------------------------------------------------- */
 
-int net_loopback_up(al_error *err); /* child, in its new net ns */
+int net_loopback_up(al_error *err); /* in a new net ns */
+/* Supervisor, after the clone: fork the helper that makes the sandbox's net
+ * namespace in its user namespace (userns_fd) and sends it to init over
+ * chan. Reap it with net_helper_reap (kills it if it still runs). */
+struct net_helper {
+	int pidfd;	/* -1 = none */
+	void *stack;
+	struct helper_args { int userns_fd, chan; } args;
+};
+int net_helper_start(int userns_fd, int chan, struct net_helper *h, al_error *err);
+void net_helper_wait(const struct net_helper *h); /* until it exits, without reaping */
+void net_helper_reap(struct net_helper *h);
+/* In init: receive the helper's namespace on chan and join it. */
+int net_join(int chan, al_error *err);
 /* Child, in its net ns: the egress gateway's listening socket at
  * 127.0.0.1:AL_GATEWAY_PORT, for the supervisor's gateway process. */
 int net_gateway_socket(al_error *err);
@@ -360,15 +373,28 @@ struct cgroup_status {
  * 0 with *out == NULL or a partial group, and st says what is not enforced. */
 int cgroup_create(const struct cgroup_limits *lim, struct cgroup **out, struct cgroup_status *st,
 		  al_error *err);
+/* cgroup_create in two halves: the plan (which hierarchies, read from
+ * /proc/self) before the sandbox's clone, the groups themselves after it
+ * when no v2 group is planned, while the sandbox builds its root. *out of
+ * cgroup_plan is NULL when nothing can be made (st says why). cgroup_make
+ * does not free the plan. */
+struct cgroup_plan;
+int cgroup_plan(const struct cgroup_limits *lim, struct cgroup_plan **out, struct cgroup_status *st,
+		al_error *err);
+bool cgroup_plan_has_v2(const struct cgroup_plan *p);
+int cgroup_make(struct cgroup_plan *p, struct cgroup **out, struct cgroup_status *st, al_error *err);
+void cgroup_plan_free(struct cgroup_plan *p);
 int cgroup_attach(struct cgroup *cg, pid_t pid, al_error *err);
 
 /* Joining without the migration cost. When one process moves another, the
  * kernel takes a global lock whose first writer waits for an RCU grace period
  * (milliseconds, on every run). So the sandbox's init is created inside its
- * v2 group (clone3 CLONE_INTO_CGROUP), and moves itself into its v1 groups
- * thread-wise by writing "0" to `tasks`, which the kernel does without that
- * lock. The `tasks` files are opened here, by the supervisor: the kernel
- * checks the opener's credentials, so the child needs no right of its own. */
+ * v2 group (clone3 CLONE_INTO_CGROUP, the group made before the clone), and
+ * moves itself into its v1 groups thread-wise by writing "0" to `tasks`,
+ * which the kernel does without that lock (the groups made after the clone,
+ * the `tasks` fds sent with the filter at sync 1b). The `tasks` files are
+ * opened here, by the supervisor: the kernel checks the opener's
+ * credentials, so the child needs no right of its own. */
 #define CGROUP_MAX_JOIN 8
 struct cgroup_join {
 	int v2_dir_fd;			/* for CLONE_INTO_CGROUP; -1 = none */
@@ -376,7 +402,7 @@ struct cgroup_join {
 	size_t n_tasks;
 };
 int cgroup_join_prepare(const struct cgroup *cg, struct cgroup_join *j, al_error *err);
-int cgroup_join_self(struct cgroup_join *j, al_error *err); /* in the child; closes the fds */
+int cgroup_join_self(struct cgroup_join *j, al_error *err); /* in init, at sync 1b; closes the fds */
 int cgroup_attach_v2(struct cgroup *cg, pid_t pid, al_error *err); /* fallback without clone3 */
 void cgroup_join_close(struct cgroup_join *j);
 struct cgroup_stats {

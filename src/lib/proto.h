@@ -23,6 +23,7 @@ enum proto_type {
 	MSG_COPY_FILE,	/* init -> supervisor: fds: the file, read-only; text = its sandbox path */
 	MSG_COPY_SKIP,	/* init -> supervisor: text = path; a = errno (0: skipped by rule), b = type ('l', 'p', ...) */
 	MSG_COPY_DONE,	/* init -> supervisor: a = errno of a refused request, else 0 */
+	MSG_NETNS,	/* network helper -> init, on their own pair: fds: the new net namespace */
 };
 
 enum proto_scope { SCOPE_GROUP = 0, SCOPE_ALL = 1 };

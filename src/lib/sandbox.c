@@ -26,8 +26,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
+/* The network namespace is not made here: see net_helper_start. */
 #define SANDBOX_CLONE_FLAGS \
-	(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET)
+	(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS)
 
 uint64_t al_now_us(void)
 {
@@ -197,6 +198,8 @@ static int wait_ready(struct al_sandbox *sb, al_error *err)
 	}
 	size_t k = 0;
 	int gateway = -1;
+	/* init has joined the helper's namespace (or failed): done with it */
+	net_helper_reap(&sb->net);
 	if (m.type == MSG_READY && (m.a & READY_SECCOMP) && k < nfds)
 		sb->listener = fds[k++];
 	if (m.type == MSG_READY && (m.a & READY_GATEWAY) && k < nfds)
@@ -260,27 +263,53 @@ void sandbox_kill_init(struct al_sandbox *sb)
 
 static int start_init(struct al_sandbox *sb, al_error *err)
 {
-	int sv[2];
+	int sv[2], net[2];
 	bool in_v2_group;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return al_errno(err, "socketpair");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, net) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return al_errno(err, "socketpair");
+	}
+	sb->net_chan = net[1];
 	pid_t pid = clone_sandbox(sb, &in_v2_group);
 	if (pid < 0) {
 		close(sv[0]);
 		close(sv[1]);
-		return al_errno(err, "clone (user, pid, mount, ipc, uts, net namespaces)");
+		close(net[0]);
+		close(net[1]);
+		sb->net_chan = -1;
+		return al_errno(err, "clone (user, pid, mount, ipc, uts namespaces)");
 	}
 	if (pid == 0) {
 		close(sv[0]);
+		close(net[0]);
 		sandbox_init_main(sb, sv[1]);
 	}
 	close(sv[1]);
+	close(net[1]);
+	sb->net_chan = -1; /* init's end */
 	sb->sock = sv[0];
 	sb->init_pid = pid;
-	/* The child holds its own copies of the join fds. A v2 group that
-	 * clone3 could not use is joined the slow way, by us. */
+	/* The network helper first, so that it runs while we write the maps
+	 * and init builds. The namespace file is opened before sync 1: until
+	 * then init is still dumpable, so the open cannot be refused. */
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+	int userns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	int helper = userns_fd < 0 ? al_errno(err, "opening %s", path) :
+				     net_helper_start(userns_fd, net[0], &sb->net, err);
+	if (userns_fd >= 0)
+		close(userns_fd);
+	close(net[0]);
+	if (helper < 0)
+		return -1;
+	/* A v2 group that clone3 could not use is joined the slow way, by us. */
 	bool v2_pending = sb->join.v2_dir_fd >= 0 && !in_v2_group;
-	cgroup_join_close(&sb->join);
+	if (sb->join.v2_dir_fd >= 0)
+		close(sb->join.v2_dir_fd);
+	sb->join.v2_dir_fd = -1;
 	if (v2_pending && cgroup_attach_v2(sb->cg, pid, err) < 0)
 		return -1;
 
@@ -326,9 +355,28 @@ static int send_lock(struct al_sandbox *sb, al_error *err)
 	 * (decided before clone, but sent with the rest for one code path). */
 	struct proto_msg lock = { .type = MSG_LOCK, .a = sb->prog.notify,
 				  .b = sb->cgst.memory | sb->cgst.pids << 1 | sb->cgst.cpu << 2 };
-	if (proto_send(sb->sock, &lock, &fd, 1) < 0)
+	int fds[1 + CGROUP_MAX_JOIN] = { fd };
+	for (size_t i = 0; i < sb->join.n_tasks; i++)
+		fds[1 + i] = sb->join.tasks_fd[i];
+	int r = proto_send(sb->sock, &lock, fds, 1 + sb->join.n_tasks);
+	cgroup_join_close(&sb->join);
+	if (r < 0)
 		return al_errno(err, "sending the seccomp filter");
 	return 0;
+}
+
+/* Once: before the clone for a v2 group (CLONE_INTO_CGROUP), after it
+ * otherwise. */
+static int make_groups(struct al_sandbox *sb, al_error *err)
+{
+	if (!sb->cgplan)
+		return 0;
+	int r = cgroup_make(sb->cgplan, &sb->cg, &sb->cgst, err);
+	cgroup_plan_free(sb->cgplan);
+	sb->cgplan = NULL;
+	if (r < 0)
+		return -1;
+	return cgroup_join_prepare(sb->cg, &sb->join, err);
 }
 
 static struct al_sandbox *sandbox_alloc(void)
@@ -341,6 +389,7 @@ static struct al_sandbox *sandbox_alloc(void)
 	sb->init_pid = -1;
 	mounts_forget_fds(&sb->src);
 	sb->join = (struct cgroup_join){ .v2_dir_fd = -1 };
+	sb->net_chan = sb->net.pidfd = -1;
 	return sb;
 }
 
@@ -378,17 +427,27 @@ AL_API int al_sandbox_create(const al_policy *p, al_sandbox **out, al_error *err
 	/* pids counts the command's tree; init is one more process. */
 	if (lim.pids)
 		lim.pids += 1;
-	/* Before clone: init is born in (v2) or moves itself into (v1) its
-	 * groups as its first step, long before it can fork. */
-	if (cgroup_create(&lim, &sb->cg, &sb->cgst, err) < 0 ||
-	    cgroup_join_prepare(sb->cg, &sb->join, err) < 0)
+	/* init is born in its v2 group (which must exist before the clone),
+	 * or moves itself into its v1 groups at sync 1b, before it can fork;
+	 * v1 groups are made after the clone, while init builds its root. */
+	if (cgroup_plan(&lim, &sb->cgplan, &sb->cgst, err) < 0)
 		goto fail;
-	/* The child builds its filesystem while we prepare the filter (a
-	 * copy of the build-time compile, or libseccomp for a custom list). */
+	if (cgroup_plan_has_v2(sb->cgplan) && make_groups(sb, err) < 0)
+		goto fail;
+	/* The child builds its filesystem while we make its network
+	 * namespace, its groups and its filter (a copy of the build-time
+	 * compile, or libseccomp for a custom list). */
 	if (start_init(sb, err) < 0)
 		goto fail;
+	/* Two CPUs are enough for init's build and one more task: the
+	 * groups are made once the network helper is done with its CPU. */
+	if (sb->cgplan)
+		net_helper_wait(&sb->net);
+	if (make_groups(sb, err) < 0)
+		goto fail;
 	/* Secrets are read once init exists, so that no copy of one is ever
-	 * in its memory; the gateway, forked later, inherits them. */
+	 * in its memory (nor the network helper's); the gateway, forked
+	 * later, inherits them. */
 	if (credrun_resolve(sb, err) < 0)
 		goto fail;
 	if (seccomp_build(&sb->pol, seccomp_notify_supported(), &sb->prog, err) < 0)
@@ -430,9 +489,11 @@ AL_API void al_sandbox_destroy(al_sandbox *sb)
 	}
 	if (sb->pidfd >= 0)
 		close(sb->pidfd);
+	net_helper_reap(&sb->net);
 	gwproc_stop(sb);
 	credrun_free(sb);
 	audit_trail_close(sb->audit);
+	cgroup_plan_free(sb->cgplan);
 	cgroup_join_close(&sb->join);
 	cgroup_destroy(sb->cg);
 	if (sb->listener >= 0)

@@ -39,7 +39,10 @@ struct al_sandbox {
 	int landlock_abi;
 	struct cgroup *cg;
 	struct cgroup_status cgst;
-	struct cgroup_join join; /* inherited by init at clone; see cgroup_join_prepare */
+	struct cgroup_plan *cgplan; /* until the groups are made */
+	struct cgroup_join join; /* sent to init at sync 1b; see cgroup_join_prepare */
+	int net_chan;	/* init's end of the network helper's pair (net.c), or -1 */
+	struct net_helper net; /* until reaped (net.c) */
 	struct al_layer_status layers[AL_LAYER_COUNT];
 
 	pid_t init_pid; /* host pid of the sandbox's init */
