@@ -431,32 +431,34 @@ static int bind_system_dirs(const struct al_policy *p, int root_fd, al_error *er
 
 /* Hiding is one bind each: the sources are an empty file and an empty
  * directory in a tiny tmpfs that is already read-only, nosuid, nodev and
- * noexec, and a bind mount inherits the flags of the mount it copies. */
-#define HIDE_DIR NEWROOT "/.airlock-hide"
-#define HIDE_EMPTY_FILE HIDE_DIR "/file"
-#define HIDE_EMPTY_DIR HIDE_DIR "/dir"
+ * noexec, and a bind mount inherits the flags of the mount it copies. That
+ * tmpfs is mounted at NEWROOT first, and the new root on top of it: it is
+ * reached only through the two fds below, and it leaves with the old root
+ * when that is detached (one unmount, one RCU grace period, not two). */
+static int hide_file_fd = -1, hide_dir_fd = -1;
 
 static int make_hide_sources(al_error *err)
 {
-	if (make_dirs(HIDE_DIR, err) < 0 ||
-	    mount("tmpfs", HIDE_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=4k") < 0)
-		return al_errno(err, "mounting %s", HIDE_DIR);
-	if (make_file(HIDE_EMPTY_FILE, err) < 0 || mkdir(HIDE_EMPTY_DIR, 0) < 0)
-		return al_errno(err, "creating %s", HIDE_EMPTY_DIR);
-	if (mount(NULL, HIDE_DIR, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  NULL) < 0)
-		return al_errno(err, "remounting %s", HIDE_DIR);
+	if (mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=4k") < 0)
+		return al_errno(err, "mounting the hiding tmpfs");
+	if (make_file(NEWROOT "/file", err) < 0 || mkdir(NEWROOT "/dir", 0) < 0)
+		return al_errno(err, "creating the hiding sources");
+	if (mount(NULL, NEWROOT, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return al_errno(err, "remounting the hiding tmpfs");
+	hide_file_fd = open(NEWROOT "/file", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	hide_dir_fd = open(NEWROOT "/dir", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+	if (hide_file_fd < 0 || hide_dir_fd < 0)
+		return al_errno(err, "opening the hiding sources");
 	return 0;
 }
 
-/* The sources stay referenced by their binds; the staging mount goes. */
-static int drop_hide_sources(al_error *err)
+static void drop_hide_sources(void)
 {
-	if (umount2(HIDE_DIR, MNT_DETACH) < 0)
-		return al_errno(err, "detaching %s", HIDE_DIR);
-	if (rmdir(HIDE_DIR) < 0)
-		return al_errno(err, "removing %s", HIDE_DIR);
-	return 0;
+	if (hide_file_fd >= 0)
+		close(hide_file_fd);
+	if (hide_dir_fd >= 0)
+		close(hide_dir_fd);
+	hide_file_fd = hide_dir_fd = -1;
 }
 
 /* An empty read-only file or directory over `path` (if it exists). */
@@ -467,7 +469,8 @@ static int hide_path(const char *path, al_error *err)
 		return errno == ENOENT ? 0 : al_errno(err, "stat of %s", path);
 	if (S_ISLNK(st.st_mode))
 		return 0; /* a link leads into the same (already filtered) tree */
-	const char *src = S_ISDIR(st.st_mode) ? HIDE_EMPTY_DIR : HIDE_EMPTY_FILE;
+	char src[32];
+	snprintf(src, sizeof src, "/proc/self/fd/%d", S_ISDIR(st.st_mode) ? hide_dir_fd : hide_file_fd);
 	if (mount(src, path, NULL, MS_BIND, NULL) < 0)
 		return al_errno(err, "hiding %s", path);
 	return 0;
@@ -929,10 +932,11 @@ int mounts_setup(const struct al_policy *p, const struct mount_sources *src, al_
 	uint64_t root_size = 1 << 20;
 	if (src->ca_bundle_fd >= 0 && fstat(src->ca_bundle_fd, &bundle) == 0)
 		root_size += 2 * (uint64_t)bundle.st_size;
-	if (mount_tmpfs(NEWROOT, MS_NOSUID | MS_NODEV, "0755", root_size, err) < 0)
+	if (make_hide_sources(err) < 0 ||
+	    mount_tmpfs(NEWROOT, MS_NOSUID | MS_NODEV, "0755", root_size, err) < 0) {
+		drop_hide_sources();
 		return -1;
-	if (make_hide_sources(err) < 0)
-		return -1;
+	}
 	char path[PATH_MAX];
 	static const char *const dirs[] = { "tmp", "sys" };
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
@@ -957,7 +961,6 @@ int mounts_setup(const struct al_policy *p, const struct mount_sources *src, al_
 		return al_error_wrap(err, "/dev");
 	if (setup_proc(err) < 0)
 		return al_error_wrap(err, "/proc");
-	if (drop_hide_sources(err) < 0)
-		return -1;
+	drop_hide_sources();
 	return enter_new_root(err);
 }
