@@ -87,6 +87,10 @@ typedef struct al_exec {
 	int stdout_fd;		/* borrowed; -1 = /dev/null */
 	int stderr_fd;		/* borrowed; -1 = /dev/null */
 	const char *cwd;	/* inside the sandbox; NULL = /workspace */
+	bool last;		/* no exec or copy-out follows: the sandbox's init ends
+				 * with the command's tree, so its teardown overlaps the
+				 * caller's work until al_sandbox_destroy (ignored when
+				 * the policy's output.copy_out is set) */
 } al_exec;
 
 enum al_exit_reason {

@@ -196,7 +196,8 @@ static int run_command(al_policy *p, char **cmd, const char *cwd, const char *re
 		fprintf(stderr, "airlock: warning: not enforced on this host: %s\n", missing);
 	running = sb;
 
-	al_exec ex = { .argv = cmd, .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2, .cwd = cwd };
+	al_exec ex = { .argv = cmd, .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2, .cwd = cwd,
+		       .last = true };
 	al_result res;
 	int code;
 	if (al_sandbox_exec(sb, &ex, &res, &err) < 0) {

@@ -643,6 +643,10 @@ AL_API int al_sandbox_copy_out(al_sandbox *sb, const char *const *paths, size_t 
 		return al_err(err, EPIPE, "copy-out: the sandbox is no longer running");
 	if (atomic_exchange(&sb->busy, true))
 		return al_err(err, EBUSY, "copy-out: a command is running in this sandbox");
+	if (sandbox_ready(sb, err) < 0) {
+		atomic_store(&sb->busy, false);
+		return -1;
+	}
 	struct copy_ctx c = { .sb = sb, .res = res, .dest = -1, .err = err };
 	struct al_strlist env = { 0 };
 	int rc = -1;

@@ -815,15 +815,21 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 	if (start_memwatch(&L, err) < 0)
 		goto out;
 
-	struct proto_msg m = { .type = MSG_EXEC, .a = argc, .b = (int)env.n };
+	struct proto_msg m = { .type = MSG_EXEC, .a = argc, .b = (int)env.n, 
+			       .c = ex->last && !sb->pol.copy_out.n };
 	if (proto_send(sb->sock, &m, fds, 4) < 0) {
-		al_errno(err, "sending the command to the sandbox");
+		/* init may have died setting up: its own word on why comes first */
+		if (sandbox_ready(sb, err) == 0)
+			al_errno(err, "sending the command to the sandbox");
 		goto out;
 	}
 	for (int i = 0; i < 4; i++) {
 		close(fds[i]);
 		fds[i] = -1;
 	}
+	/* sync 2, if create left it to us: the request is already queued */
+	if (sandbox_ready(sb, err) < 0)
+		goto out;
 	if (run_loop(&L) < 0) {
 		al_errno(err, "supervising the command");
 		/* whatever runs in there is out of our hands now: end it all */

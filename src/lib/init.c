@@ -262,14 +262,27 @@ static int parse_exec(int memfd, int argc, int envc, struct exec_req *r, al_erro
 	return 0;
 }
 
-static _Noreturn void exec_child(struct init_ctx *c, struct exec_req *r, const int *fds,
-				 int status_fd)
+/* The command's process, spawned as posix_spawn does: it shares init's
+ * memory (CLONE_VM) and init waits until it has called execve or exited
+ * (CLONE_VFORK), so no page table is copied and no page faulted in twice.
+ * Until execve it touches only its own stack, this struct's err, and
+ * per-process kernel state (fds, cwd, umask, limits, signal dispositions). */
+struct spawn {
+	struct init_ctx *c;
+	const struct exec_req *r;
+	const int *fds; /* stdin, stdout, stderr */
+	int err;	/* why it could not exec; 0 = it did */
+};
+
+static int spawn_child(void *arg)
 {
+	struct spawn *sp = arg;
+	const struct exec_req *r = sp->r;
 	al_error err = { 0 };
 	int e = 0;
-	sigset_t all;
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* Every signal stays blocked (init blocked them for the clone) until
+	 * the dispositions are the defaults: a handler of init's must never
+	 * run on this stack. Ignored signals would stay ignored across execve. */
 	for (int s = 1; s < NSIG; s++)
 		signal(s, SIG_DFL);
 	/* A new session: no controlling terminal, so TIOCSTI on an inherited tty
@@ -278,9 +291,9 @@ static _Noreturn void exec_child(struct init_ctx *c, struct exec_req *r, const i
 		goto fail_errno;
 	/* fds[] are >= 3 (they arrived by SCM_RIGHTS after 0-2 existed). */
 	for (int i = 0; i < 3; i++)
-		if (dup2(fds[i], i) < 0)
+		if (dup2(sp->fds[i], i) < 0)
 			goto fail_errno;
-	/* Every other fd is closed at exec, the status pipe included. */
+	/* Every other fd is closed at exec. */
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		goto fail_errno;
 	if (chdir(r->cwd) < 0)
@@ -288,17 +301,18 @@ static _Noreturn void exec_child(struct init_ctx *c, struct exec_req *r, const i
 	/* not the caller's umask: files left in a host workspace must not
 	 * come out group- or world-writable by accident */
 	umask(022);
-	if (rlimits_apply(&c->sb->pol, &c->sb->cgst, &err) < 0) {
+	if (rlimits_apply(&sp->c->sb->pol, &sp->c->sb->cgst, &err) < 0) {
 		e = err.code ? err.code : EPERM;
 		goto fail;
 	}
-	extern char **environ;
-	environ = r->envp;
-	execvp(r->argv[0], r->argv);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execvpe(r->argv[0], r->argv, r->envp);
 fail_errno:
 	e = errno;
 fail:
-	(void)!write(status_fd, &e, sizeof e);
+	sp->err = e ? e : EINVAL;
 	_exit(127);
 }
 
@@ -306,6 +320,7 @@ struct run_state {
 	pid_t main_pid;
 	int main_status;
 	bool main_done;
+	bool last; /* no request follows: end with the command's tree */
 	int exec_errno;
 };
 
@@ -314,39 +329,33 @@ static void start_exec(struct init_ctx *c, const struct proto_msg *m, int *fds, 
 {
 	struct exec_req r = { 0 };
 	struct proto_msg reply = { .type = MSG_EXITED };
-	int status_pipe[2] = { -1, -1 };
-	*rs = (struct run_state){ .main_pid = -1 };
-	if (nfds != 4 || parse_exec(fds[0], m->a, m->b, &r, &c->err) < 0 ||
-	    pipe2(status_pipe, O_CLOEXEC) < 0) {
+	*rs = (struct run_state){ .main_pid = -1, .last = m->c != 0 };
+	if (nfds != 4 || parse_exec(fds[0], m->a, m->b, &r, &c->err) < 0) {
 		reply.b = EPROTO;
 		goto report;
 	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(status_pipe[0]);
-		exec_child(c, &r, fds + 1, status_pipe[1]);
-	}
-	close(status_pipe[1]);
+	/* The child's stack: ours is suspended meanwhile (CLONE_VFORK). */
+	static char stack[256 * 1024] __attribute__((aligned(16)));
+	struct spawn sp = { .c = c, .r = &r, .fds = fds + 1 };
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	/* Returns once the child called execve (or exited). */
+	pid_t pid = clone(spawn_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &sp);
+	int clone_errno = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
-		reply.b = errno;
+		reply.b = clone_errno;
 		goto report;
 	}
-	/* Blocks only until execve succeeded (EOF) or reported its errno. */
-	int e = 0;
-	ssize_t n;
-	do
-		n = read(status_pipe[0], &e, sizeof e);
-	while (n < 0 && errno == EINTR);
 	rs->main_pid = pid;
 	/* on a failed exec the child exits 127; MSG_EXITED carries the errno */
-	rs->exec_errno = n == sizeof e ? e : 0;
+	rs->exec_errno = sp.err;
 	goto out;
 report:
 	rs->main_done = true;
 	proto_send(c->sock, &reply, NULL, 0);
 out:
-	if (status_pipe[0] >= 0)
-		close(status_pipe[0]);
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);
 	if (r.payload && r.payload != MAP_FAILED)
@@ -387,6 +396,9 @@ static void reap(struct init_ctx *c, struct run_state *rs)
 		if (pid < 0 && errno == ECHILD && rs->main_done && rs->main_pid > 0) {
 			report_exit(c, rs);
 			rs->main_pid = -1;
+			/* the namespaces' teardown runs while the supervisor reports */
+			if (rs->last)
+				_exit(0);
 		}
 		return;
 	}

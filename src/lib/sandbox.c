@@ -168,11 +168,12 @@ static size_t idmapped_sources(struct al_sandbox *sb, int *fds, int *ws_bit, int
 
 #define CREATE_DEADLINE_MS 60000
 
-static int wait_ready(struct al_sandbox *sb, al_error *err)
+static int wait_ready(struct al_sandbox *sb, bool interruptible, al_error *err)
 {
 	/* Bounded, and interruptible: a setup that hangs (a hostile tree, a
 	 * stuck filesystem) must not hold the caller. */
-	struct pollfd pf[2] = { { .fd = sb->sock, .events = POLLIN }, { .fd = sb->intr_fd, .events = POLLIN } };
+	struct pollfd pf[2] = { { .fd = sb->sock, .events = POLLIN },
+				{ .fd = interruptible ? sb->intr_fd : -1, .events = POLLIN } };
 	uint64_t deadline = al_now_us() + CREATE_DEADLINE_MS * 1000ull;
 	int r;
 	do {
@@ -379,6 +380,22 @@ static int make_groups(struct al_sandbox *sb, al_error *err)
 	return cgroup_join_prepare(sb->cg, &sb->join, err);
 }
 
+int sandbox_ready(struct al_sandbox *sb, al_error *err)
+{
+	if (!sb->ready_pending)
+		return 0;
+	sb->ready_pending = false;
+	/* Not interruptible here: an interrupt now is for the command, whose
+	 * request is on its way (the exec loop passes it on). */
+	if (wait_ready(sb, false, err) == 0)
+		return 0;
+	al_error_wrap(err, "creating sandbox");
+	sandbox_kill_init(sb);
+	close(sb->sock);
+	sb->sock = -1;
+	return -1;
+}
+
 static struct al_sandbox *sandbox_alloc(void)
 {
 	struct al_sandbox *sb = calloc(1, sizeof *sb);
@@ -454,7 +471,15 @@ AL_API int al_sandbox_create(const al_policy *p, al_sandbox **out, al_error *err
 		goto fail;
 	record_static_layers(sb);
 	record_cgroup_layers(sb);
-	if (send_lock(sb, err) < 0 || wait_ready(sb, err) < 0)
+	if (send_lock(sb, err) < 0)
+		goto fail;
+	/* sync 2. With nothing to start between the lockdown and the first
+	 * command (no gateway, no audit trail), it is left to that exec, which
+	 * sends its request first: init runs the command the moment it is
+	 * locked, without a round trip through us. */
+	if (!sb->audit && sb->pol.net_mode != AL_NET_GATEWAY)
+		sb->ready_pending = true;
+	else if (wait_ready(sb, true, err) < 0)
 		goto fail;
 	/* The child used these; the supervisor has no further need. */
 	mounts_close_sources(&sb->src);

@@ -48,6 +48,7 @@ struct al_sandbox {
 	pid_t init_pid; /* host pid of the sandbox's init */
 	int pidfd;	/* of init: signals never reach a recycled pid */
 	atomic_bool busy; /* one exec at a time */
+	bool ready_pending; /* sync 2 not received yet (sandbox_ready) */
 	int sock;	/* control socket to init */
 	int listener;	/* seccomp user-notification fd, or -1 */
 	int intr_fd;	/* eventfd: al_sandbox_interrupt() wakes the exec loop */
@@ -104,5 +105,8 @@ int copyout_open_dest(const struct al_policy *p, const char *dir, al_error *err)
 uint64_t al_now_us(void);
 /* SIGKILL the sandbox's init, and with it the whole pid namespace. */
 void sandbox_kill_init(struct al_sandbox *sb);
+/* sync 2, when al_sandbox_create left it for later (see there); 0 at once
+ * otherwise. On failure the sandbox is dead: init is killed. */
+int sandbox_ready(struct al_sandbox *sb, al_error *err);
 
 #endif
