@@ -108,6 +108,17 @@ int net_helper_start(int userns_fd, int chan, struct net_helper *h, al_error *er
 	h->args = (struct helper_args){ .userns_fd = userns_fd, .chan = chan };
 	pid_t pid = clone(helper_main, (char *)h->stack + HELPER_STACK, CLONE_VM | CLONE_PIDFD | SIGCHLD,
 			  &h->args, &h->pidfd);
+	if (pid < 0 && errno == EINVAL) { /* before Linux 5.2: no CLONE_PIDFD */
+		pid = clone(helper_main, (char *)h->stack + HELPER_STACK, CLONE_VM | SIGCHLD, &h->args);
+		h->pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	}
+	if (pid > 0 && h->pidfd < 0) { /* no pidfd at all (before Linux 5.3) */
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		munmap(h->stack, HELPER_STACK); /* only once it is gone: it ran on it */
+		h->stack = NULL;
+		return al_err(err, ENOSYS, "this kernel has no pidfd (Linux 5.3)");
+	}
 	if (pid < 0) {
 		munmap(h->stack, HELPER_STACK);
 		h->stack = NULL;

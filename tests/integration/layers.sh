@@ -84,6 +84,18 @@ expect "an unknown syscall name is a policy error" "$(rc --policy "$TMP/deny-bad
 # network namespace: loopback only, no route
 expect "only the loopback interface exists" "$(run -- sh -c "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '")" lo
 expect "no routes" "$(run -- sh -c 'tail -n +2 /proc/net/route | wc -l')" 0
+# The namespace is made beside init by a helper (net.c): it must be a new one,
+# and owned by the sandbox's user namespace, as one made by the clone is (an
+# owner above ours would make NS_GET_USERNS fail with EPERM).
+host_net=$(readlink /proc/self/ns/net)
+out=$(run -- python3 -c '
+import fcntl, os
+fd = os.open("/proc/self/ns/net", os.O_RDONLY)
+owner = fcntl.ioctl(fd, 0xb701)  # NS_GET_USERNS
+print(os.readlink("/proc/self/ns/net"),
+      "own-userns" if os.fstat(owner).st_ino == os.stat("/proc/self/ns/user").st_ino else "other-userns")')
+expect "the network namespace is new" "$( [ -n "$out" ] && [ "${out%% *}" != "$host_net" ] && echo new)" new
+expect "the network namespace belongs to the sandbox's user namespace" "${out##* }" own-userns
 out=$(run -- python3 -c '
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
