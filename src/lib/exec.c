@@ -819,8 +819,11 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 			       .c = ex->last && !sb->pol.copy_out.n };
 	if (proto_send(sb->sock, &m, fds, 4) < 0) {
 		/* init may have died setting up: its own word on why comes first */
-		if (sandbox_ready(sb, err) == 0)
+		int e = errno;
+		if (sandbox_ready(sb, err) == 0) {
+			errno = e;
 			al_errno(err, "sending the command to the sandbox");
+		}
 		goto out;
 	}
 	for (int i = 0; i < 4; i++) {

@@ -308,7 +308,10 @@ static int spawn_child(void *arg)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execvpe(r->argv[0], r->argv, r->envp);
+	/* execvp searches the PATH of environ (execvpe too, despite its
+	 * envp): the command's. init puts its own back once we are gone. */
+	environ = r->envp;
+	execvp(r->argv[0], r->argv);
 fail_errno:
 	e = errno;
 fail:
@@ -341,8 +344,10 @@ static void start_exec(struct init_ctx *c, const struct proto_msg *m, int *fds, 
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	/* Returns once the child called execve (or exited). */
+	char **env = environ;
 	pid_t pid = clone(spawn_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &sp);
 	int clone_errno = errno;
+	environ = env;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		reply.b = clone_errno;

@@ -52,6 +52,13 @@ check "caller's variables do not leak" eval '! grep -q AIRLOCK_TEST_SECRET <<<"$
 expect_match "PATH is the system one" "$(grep '^PATH=' <<<"$env_inside")" '^PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin$'
 expect "--env passes a named variable" "$(run --env AIRLOCK_TEST_SECRET -- printenv AIRLOCK_TEST_SECRET)" s3cr3t
 expect "--setenv sets a variable" "$(run --setenv FOO=bar -- printenv FOO)" bar
+# The command is looked up in the PATH it is given, not init's (init spawns it
+# with CLONE_VM; glibc's execvpe would search the caller's environ).
+mkdir -p "$TMP/pathws/bin"
+printf '#!/bin/sh\necho found-in-path\n' > "$TMP/pathws/bin/mytool"
+chmod -R a+rX "$TMP" && chmod 755 "$TMP/pathws/bin/mytool"
+expect "the command is found through the sandbox's PATH" \
+	"$(run --workspace "$TMP/pathws:ro" --setenv PATH=/workspace/bin:/usr/bin:/bin -- mytool 2>&1)" found-in-path
 expect "HOME is the workspace" "$(run -- printenv HOME)" /workspace
 unset AIRLOCK_TEST_SECRET
 
