@@ -461,12 +461,21 @@ static void drop_hide_sources(void)
 	hide_file_fd = hide_dir_fd = -1;
 }
 
+static int hide_stat(const char *path, const struct stat *st, al_error *err);
+
 /* An empty read-only file or directory over `path` (if it exists). */
 static int hide_path(const char *path, al_error *err)
 {
 	struct stat st;
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : al_errno(err, "stat of %s", path);
+	return hide_stat(path, &st, err);
+}
+
+/* The same, for a path already lstat'ed. */
+static int hide_stat(const char *path, const struct stat *stp, al_error *err)
+{
+	const struct stat st = *stp;
 	if (S_ISLNK(st.st_mode))
 		return 0; /* a link leads into the same (already filtered) tree */
 	char src[32];
@@ -798,13 +807,17 @@ static int setup_dev(const struct al_policy *p, al_error *err)
 	if (make_dirs(dev, err) < 0 ||
 	    mount_tmpfs(dev, MS_NOSUID | MS_NOEXEC, "0755", 1 << 16, err) < 0)
 		return -1;
-	/* A user namespace cannot mknod: bind the host's harmless nodes. */
+	/* A user namespace cannot mknod: bind the host's harmless nodes. Not
+	 * remounted nosuid,noexec: neither means anything for a device node
+	 * (execve takes regular files only), and each remount costs a call. */
 	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
 		char src[64];
 		snprintf(src, sizeof src, "/dev/%s", dev_nodes[i]);
 		snprintf(path, sizeof path, "%s/%s", dev, dev_nodes[i]);
-		if (make_file(path, err) < 0 || bind_path(src, path, MS_NOSUID | MS_NOEXEC, err) < 0)
+		if (make_file(path, err) < 0)
 			return -1;
+		if (mount(src, path, NULL, MS_BIND, NULL) < 0)
+			return al_errno(err, "binding %s", path);
 	}
 	/* A private devpts: ptys for tools that want one, none of the host's
 	 * terminals, and no /dev/tty (the command has no controlling terminal). */
@@ -850,9 +863,9 @@ static int setup_proc(al_error *err)
 		snprintf(path, sizeof path, "%s/%s", proc, proc_masked[i]);
 		/* Root-only entries (0400 root) are closed to uid 65534 already;
 		 * a mount over them would only cost time. */
-		if (stat(path, &st) < 0 || !(st.st_mode & (S_IROTH | S_IWOTH | S_IXOTH)))
+		if (lstat(path, &st) < 0 || !(st.st_mode & (S_IROTH | S_IWOTH | S_IXOTH)))
 			continue;
-		if (hide_path(path, err) < 0)
+		if (hide_stat(path, &st, err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(proc_readonly); i++) {
