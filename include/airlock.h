@@ -76,6 +76,13 @@ typedef struct al_sandbox al_sandbox;
  * *out is owned by the caller: destroy it with al_sandbox_destroy. On failure
  * nothing is left behind (no process, cgroup or mount).
  *
+ * With no egress gateway, no audit trail and no host directory mounted, this
+ * returns while the sandbox's init finishes its lockdown (Landlock,
+ * capabilities, seccomp): the first al_sandbox_exec queues its command first
+ * and then waits for it, and a failure of those last steps is that exec's
+ * error ("creating sandbox: ...", exit code 125); its wall time includes
+ * that wait (well under a millisecond).
+ *
  * The sandbox dies with the *thread* that created it (the kernel's
  * parent-death signal follows the creating thread): create sandboxes from a
  * thread that outlives them. One exec at a time per sandbox (EBUSY else). */

@@ -196,7 +196,9 @@ static void receive_lock(struct init_ctx *c)
 	struct proto_msg m;
 	int fds[1 + CGROUP_MAX_JOIN];
 	size_t nfds = 1 + CGROUP_MAX_JOIN;
-	if (proto_recv(c->sock, &m, fds, &nfds) <= 0 || m.type != MSG_LOCK || nfds < 1)
+	/* every group's fd, or none of the limits it claims (m.b) would hold */
+	if (proto_recv(c->sock, &m, fds, &nfds) <= 0 || m.type != MSG_LOCK || nfds < 1 ||
+	    m.c < 0 || nfds != 1 + (size_t)m.c)
 		_exit(125);
 	int fd = fds[0];
 	struct cgroup_join *j = &c->sb->join;
@@ -337,18 +339,32 @@ static void start_exec(struct init_ctx *c, const struct proto_msg *m, int *fds, 
 		reply.b = EPROTO;
 		goto report;
 	}
-	/* The child's stack: ours is suspended meanwhile (CLONE_VFORK). */
-	static char stack[256 * 1024] __attribute__((aligned(16)));
+	/* The child's stack, with a guard page below it. Sized as glibc's
+	 * posix_spawn does: execvp runs a file without "#!" through /bin/sh
+	 * with a copy of argv on the stack, so argc counts. */
+	long page = sysconf(_SC_PAGESIZE);
+	size_t size = (32 * 1024 + ((size_t)m->a + 2) * sizeof(char *) + (size_t)page - 1) &
+		      ~((size_t)page - 1);
+	char *stack = mmap(NULL, size + (size_t)page, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED || mprotect(stack, (size_t)page, PROT_NONE) < 0) {
+		reply.b = errno;
+		if (stack != MAP_FAILED)
+			munmap(stack, size + (size_t)page);
+		goto report;
+	}
 	struct spawn sp = { .c = c, .r = &r, .fds = fds + 1 };
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-	/* Returns once the child called execve (or exited). */
+	/* Returns once the child called execve (or exited): ours is
+	 * suspended meanwhile (CLONE_VFORK), so its stack can go at once. */
 	char **env = environ;
-	pid_t pid = clone(spawn_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &sp);
+	pid_t pid = clone(spawn_child, stack + (size_t)page + size, CLONE_VM | CLONE_VFORK | SIGCHLD, &sp);
 	int clone_errno = errno;
 	environ = env;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, size + (size_t)page);
 	if (pid < 0) {
 		reply.b = clone_errno;
 		goto report;

@@ -287,17 +287,18 @@ int mounts_setup(const struct al_policy *p, const struct mount_sources *src, al_
 
 /* ---- network (net.c) --------------------------------------------------- */
 
-int net_loopback_up(al_error *err); /* in a new net ns */
 /* Supervisor, after the clone: fork the helper that makes the sandbox's net
  * namespace in its user namespace (userns_fd) and sends it to init over
  * chan. Reap it with net_helper_reap (kills it if it still runs). */
 struct net_helper {
+	pid_t pid;
 	int pidfd;	/* -1 = none */
 	void *stack;
 	struct helper_args { int userns_fd, chan; } args;
 };
 int net_helper_start(int userns_fd, int chan, struct net_helper *h, al_error *err);
-void net_helper_wait(const struct net_helper *h); /* until it exits, without reaping */
+/* Until it has exited (not reaped), at most timeout_ms. */
+int net_helper_wait(const struct net_helper *h, int timeout_ms, al_error *err);
 void net_helper_reap(struct net_helper *h);
 /* In init: receive the helper's namespace on chan and join it. */
 int net_join(int chan, al_error *err);

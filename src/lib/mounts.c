@@ -809,11 +809,17 @@ static int setup_dev(const struct al_policy *p, al_error *err)
 		return -1;
 	/* A user namespace cannot mknod: bind the host's harmless nodes. Not
 	 * remounted nosuid,noexec: neither means anything for a device node
-	 * (execve takes regular files only), and each remount costs a call. */
+	 * (execve takes regular files only), and each remount costs a call;
+	 * so a host "node" that is anything else is refused. */
 	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
 		char src[64];
+		struct stat st;
 		snprintf(src, sizeof src, "/dev/%s", dev_nodes[i]);
 		snprintf(path, sizeof path, "%s/%s", dev, dev_nodes[i]);
+		if (stat(src, &st) < 0)
+			return al_errno(err, "stat of the host's %s", src);
+		if (!S_ISCHR(st.st_mode))
+			return al_err(err, EINVAL, "the host's %s is not a character device", src);
 		if (make_file(path, err) < 0)
 			return -1;
 		if (mount(src, path, NULL, MS_BIND, NULL) < 0)

@@ -1,6 +1,7 @@
 #include "proto.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -48,6 +49,9 @@ ssize_t proto_recv(int sock, struct proto_msg *m, int *fds, size_t *nfds)
 	do
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
+	/* fds the kernel could not pass (no room, RLIMIT_NOFILE, an LSM) are
+	 * dropped silently but for this flag: never act on a partial set */
+	bool truncated = n > 0 && (mh.msg_flags & MSG_CTRUNC);
 	for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -63,9 +67,11 @@ ssize_t proto_recv(int sock, struct proto_msg *m, int *fds, size_t *nfds)
 	}
 	if (nfds)
 		*nfds = got;
-	if (n > 0 && (size_t)n != sizeof *m) {
+	if (n > 0 && ((size_t)n != sizeof *m || truncated)) {
 		for (size_t i = 0; i < got; i++)
 			close(fds[i]);
+		if (nfds)
+			*nfds = 0;
 		errno = EPROTO;
 		return -1;
 	}

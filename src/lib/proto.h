@@ -10,7 +10,7 @@
 
 enum proto_type {
 	MSG_GO = 1,	/* sync 1, supervisor -> init: maps written; fds: idmapped mounts (a, b: which) */
-	MSG_LOCK,	/* sync 1b, supervisor -> init: cgroups joined; fds: seccomp BPF memfd (a = notify, b = cgroup controllers held) */
+	MSG_LOCK,	/* sync 1b, supervisor -> init: fds: seccomp BPF memfd, then c v1 `tasks` files (a = notify, b = cgroup controllers held) */
 	MSG_ERROR,	/* init -> supervisor: setup failed (a = errno, text = message) */
 	MSG_READY,	/* sync 2, init -> supervisor: sandbox built; fds: seccomp listener, gateway socket (a: which, READY_*) */
 	MSG_EXEC,	/* supervisor -> init: fds: payload memfd, stdin, stdout, stderr; a = argc, b = envc */

@@ -355,7 +355,8 @@ static int send_lock(struct al_sandbox *sb, al_error *err)
 	/* The child's rlimit fallbacks depend on which controllers we got
 	 * (decided before clone, but sent with the rest for one code path). */
 	struct proto_msg lock = { .type = MSG_LOCK, .a = sb->prog.notify,
-				  .b = sb->cgst.memory | sb->cgst.pids << 1 | sb->cgst.cpu << 2 };
+				  .b = sb->cgst.memory | sb->cgst.pids << 1 | sb->cgst.cpu << 2,
+				  .c = (int32_t)sb->join.n_tasks };
 	int fds[1 + CGROUP_MAX_JOIN] = { fd };
 	for (size_t i = 0; i < sb->join.n_tasks; i++)
 		fds[1 + i] = sb->join.tasks_fd[i];
@@ -406,7 +407,7 @@ static struct al_sandbox *sandbox_alloc(void)
 	sb->init_pid = -1;
 	mounts_forget_fds(&sb->src);
 	sb->join = (struct cgroup_join){ .v2_dir_fd = -1 };
-	sb->net_chan = sb->net.pidfd = -1;
+	sb->net_chan = sb->net.pidfd = sb->net.pid = -1;
 	return sb;
 }
 
@@ -458,13 +459,11 @@ AL_API int al_sandbox_create(const al_policy *p, al_sandbox **out, al_error *err
 		goto fail;
 	/* Two CPUs are enough for init's build and one more task: the
 	 * groups are made once the network helper is done with its CPU. */
-	if (sb->cgplan)
-		net_helper_wait(&sb->net);
-	if (make_groups(sb, err) < 0)
+	if (net_helper_wait(&sb->net, CREATE_DEADLINE_MS, err) < 0 || make_groups(sb, err) < 0)
 		goto fail;
 	/* Secrets are read once init exists, so that no copy of one is ever
-	 * in its memory (nor the network helper's); the gateway, forked
-	 * later, inherits them. */
+	 * in its memory, and once the network helper, which shares ours, is
+	 * gone; the gateway, forked later, inherits them. */
 	if (credrun_resolve(sb, err) < 0)
 		goto fail;
 	if (seccomp_build(&sb->pol, seccomp_notify_supported(), &sb->prog, err) < 0)
@@ -474,10 +473,11 @@ AL_API int al_sandbox_create(const al_policy *p, al_sandbox **out, al_error *err
 	if (send_lock(sb, err) < 0)
 		goto fail;
 	/* sync 2. With nothing to start between the lockdown and the first
-	 * command (no gateway, no audit trail), it is left to that exec, which
-	 * sends its request first: init runs the command the moment it is
-	 * locked, without a round trip through us. */
-	if (!sb->audit && sb->pol.net_mode != AL_NET_GATEWAY)
+	 * command (no gateway, no audit trail) and a build that cannot take
+	 * long (no host tree to walk for deny patterns), it is left to that
+	 * exec, which sends its request first: init runs the command the
+	 * moment it is locked, without a round trip through us. */
+	if (!sb->audit && sb->pol.net_mode != AL_NET_GATEWAY && !sb->pol.workspace && !sb->pol.n_mounts)
 		sb->ready_pending = true;
 	else if (wait_ready(sb, true, err) < 0)
 		goto fail;
