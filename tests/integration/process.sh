@@ -58,13 +58,13 @@ mkdir -p "$TMP/pathws/bin"
 printf '#!/bin/sh\necho found-in-path\n' > "$TMP/pathws/bin/mytool"
 chmod -R a+rX "$TMP" && chmod 755 "$TMP/pathws/bin/mytool"
 expect "the command is found through the sandbox's PATH" \
-	"$(run --workspace "$TMP/pathws:ro" --setenv PATH=/workspace/bin:/usr/bin:/bin -- mytool 2>&1)" found-in-path
+	"$(run --quiet --workspace "$TMP/pathws:ro" --setenv PATH=/workspace/bin:/usr/bin:/bin -- mytool 2>&1)" found-in-path
 # A file without "#!" runs through /bin/sh, which copies argv onto the spawn
 # stack: a long argv must fit (it overran a fixed-size stack once).
 printf 'echo ran with $# args\n' > "$TMP/pathws/noshebang"
 chmod 755 "$TMP/pathws/noshebang"
 expect "a script without #! runs with 40000 arguments" \
-	"$(run --workspace "$TMP/pathws:ro" -- ./noshebang $(seq 1 40000) 2>&1)" "ran with 40000 args"
+	"$(run --quiet --workspace "$TMP/pathws:ro" -- ./noshebang $(seq 1 40000) 2>&1)" "ran with 40000 args"
 expect "HOME is the workspace" "$(run -- printenv HOME)" /workspace
 unset AIRLOCK_TEST_SECRET
 
