@@ -1,12 +1,15 @@
 /* The supervisor: create, exec, destroy.
  *
- * create: cgroups first, then one clone with all the namespaces (into the v2
- * group); the child (init.c) waits at sync 1 while we write its id maps,
- * joins its v1 groups itself, builds its filesystem while we prepare the
- * seccomp filter (a build-time copy, or compiled for a custom policy),
- * receives it at sync 1b, locks itself down and reports at sync 2.
- * Any failure on either side kills it: the command only ever starts in a
- * complete sandbox (fail closed).
+ * create: the cgroup plan (a v2 group is made now), then one clone with the
+ * user, pid, mount, ipc and uts namespaces (into the v2 group); the child
+ * (init.c) waits at sync 1 while we write its id maps and builds its
+ * filesystem meanwhile, while a helper makes its network namespace (net.c)
+ * and we make its v1 groups and the seccomp filter (a build-time copy, or
+ * compiled for a custom policy). init joins the network namespace once its
+ * root is built, receives the filter and the v1 groups' fds at sync 1b,
+ * joins the groups, locks itself down and reports at sync 2 (which the
+ * first exec may wait for: see al_sandbox_create). Any failure on either side kills it: the command only
+ * ever starts in a complete sandbox (fail closed).
  */
 #include "sandbox.h"
 #include "audit.h"
