@@ -1019,10 +1019,12 @@ static yaml_node_t *map_value(struct loader *l, const yaml_node_t *n, const char
 
 /* The keys of a mapping that is one list entry: each known (keys, NULL-
  * ended), each once; `shown` is the list the message gives. */
-static void check_keys(struct loader *l, yaml_node_t *n, const char *path, const char *const *keys,
-		       const char *shown)
+static void check_keys(struct loader *l, yaml_node_t *n, const char *path, const char *const *keys)
 {
 	size_t seen_line[16] = { 0 };
+	char shown[256] = "";
+	for (size_t i = 0, len = 0; keys[i] && len < sizeof shown; i++)
+		len += (size_t)snprintf(shown + len, sizeof shown - len, "%s%s", i ? ", " : "", keys[i]);
 	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = node_at(l, pr->key);
 		const char *key = need_text(l, k, path, "a key name");
@@ -1054,7 +1056,7 @@ static void add_rate_limit(struct loader *l, yaml_node_t *n, const char *path, c
 			GOT(n));
 		return;
 	}
-	check_keys(l, n, path, keys, "host, requests_per_minute, bytes_per_minute");
+	check_keys(l, n, path, keys);
 	yaml_node_t *h = map_value(l, n, "host"), *rq = map_value(l, n, "requests_per_minute"),
 		    *by = map_value(l, n, "bytes_per_minute");
 	char child[PATH_BUF];
@@ -1760,7 +1762,7 @@ static void add_secret(struct loader *l, yaml_node_t *n, const char *path, const
 			GOT(n));
 		return;
 	}
-	check_keys(l, n, path, secret_keys, "name, from, hosts, inject, ttl_seconds, allow");
+	check_keys(l, n, path, secret_keys);
 	yaml_node_t *v_name = map_value(l, n, "name"), *v_from = map_value(l, n, "from"),
 		    *v_hosts = map_value(l, n, "hosts"), *v_inject = map_value(l, n, "inject"),
 		    *v_ttl = map_value(l, n, "ttl_seconds"), *v_allow = map_value(l, n, "allow"),
@@ -1812,7 +1814,7 @@ static void add_secret(struct loader *l, yaml_node_t *n, const char *path, const
 	} else if (v_inject) {
 		static const char *const inject_keys[] = { "header", "format", NULL };
 		char sub[PATH_BUF];
-		check_keys(l, v_inject, child, inject_keys, "header, format");
+		check_keys(l, v_inject, child, inject_keys);
 		yaml_node_t *h = map_value(l, v_inject, "header"), *fm = map_value(l, v_inject, "format");
 		join_path(sub, child, "header");
 		if (!h)
@@ -1949,7 +1951,7 @@ static void add_alert(struct loader *l, yaml_node_t *n, const char *path, const 
 		problem(l, n, path, "expected a mapping {on, exec or webhook}, got %s", GOT(n));
 		return;
 	}
-	check_keys(l, n, path, keys, "on, exec, webhook, memory_over, pids_over");
+	check_keys(l, n, path, keys);
 	yaml_node_t *v_on = map_value(l, n, "on"), *v_exec = map_value(l, n, "exec"),
 		    *v_hook = map_value(l, n, "webhook"), *v_mem = map_value(l, n, "memory_over"),
 		    *v_pids = map_value(l, n, "pids_over");

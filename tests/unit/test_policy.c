@@ -1386,7 +1386,7 @@ static void test_credentials(void)
 	expect_text_ok("credentials: {mode: just_in_time, secret_scanning: True}");
 
 	expect_text_problem("network: {mode: gateway}\ncredentials:\n  secrets:\n    - {name: K, from: env:K, hosts: [a.test], color: red}",
-			    "t.yaml:4: credentials.secrets[0].color: unknown key; expected one of: name, from, hosts, inject, ttl_seconds, allow");
+			    "t.yaml:4: credentials.secrets[0].color: unknown key; expected one of: name, from, hosts, inject, ttl_seconds, allow, rules");
 	expect_text_problem("network: {mode: gateway}\ncredentials:\n  secrets:\n    - name: K\n      from: env:K\n      from: env:J\n      hosts: [a.test]",
 			    "t.yaml:6: credentials.secrets[0].from: duplicate key (first at line 5)");
 	expect_text_problem("network: {mode: gateway}\ncredentials: {secrets: [{name: K, hosts: [a.test]}]}",
