@@ -461,28 +461,25 @@ static void drop_hide_sources(void)
 	hide_file_fd = hide_dir_fd = -1;
 }
 
-static int hide_stat(const char *path, const struct stat *st, al_error *err);
+/* An empty read-only file or directory over `path`, already lstat'ed. */
+static int hide_stat(const char *path, const struct stat *st, al_error *err)
+{
+	if (S_ISLNK(st->st_mode))
+		return 0; /* a link leads into the same (already filtered) tree */
+	char src[32];
+	snprintf(src, sizeof src, "/proc/self/fd/%d", S_ISDIR(st->st_mode) ? hide_dir_fd : hide_file_fd);
+	if (mount(src, path, NULL, MS_BIND, NULL) < 0)
+		return al_errno(err, "hiding %s", path);
+	return 0;
+}
 
-/* An empty read-only file or directory over `path` (if it exists). */
+/* The same over `path` if it exists. */
 static int hide_path(const char *path, al_error *err)
 {
 	struct stat st;
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : al_errno(err, "stat of %s", path);
 	return hide_stat(path, &st, err);
-}
-
-/* The same, for a path already lstat'ed. */
-static int hide_stat(const char *path, const struct stat *stp, al_error *err)
-{
-	const struct stat st = *stp;
-	if (S_ISLNK(st.st_mode))
-		return 0; /* a link leads into the same (already filtered) tree */
-	char src[32];
-	snprintf(src, sizeof src, "/proc/self/fd/%d", S_ISDIR(st.st_mode) ? hide_dir_fd : hide_file_fd);
-	if (mount(src, path, NULL, MS_BIND, NULL) < 0)
-		return al_errno(err, "hiding %s", path);
-	return 0;
 }
 
 static int hide_etc_secrets(al_error *err)
