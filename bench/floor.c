@@ -414,6 +414,9 @@ static int sandbox_init(int sync_fd, char **cmd)
 		fail("waiting for the id maps");
 	if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
 		fail("becoming 65534");
+	/* after the uid change, which clears it: no sandbox outlives us */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+		fail("parent-death signal");
 	if (on[L_NET]) {
 		helper = clone(net_helper, net_stack + sizeof net_stack, CLONE_VM | CLONE_FILES | SIGCHLD, NULL);
 		if (helper < 0)
