@@ -139,6 +139,11 @@ static int parse_addr_pattern(const char *s, struct egress_entry *e, const char 
 	return 0;
 }
 
+/* An IPv4 address inside IPv6: IPv4-mapped (::ffff:0:0/96) and NAT64's
+ * well-known prefix (64:ff9b::/96). */
+static const uint8_t v4mapped_prefix[12] = { [10] = 0xff, [11] = 0xff };
+static const uint8_t nat64_prefix[12] = { 0x00, 0x64, 0xff, 0x9b };
+
 static int parse_host_pattern(const char *s, size_t len, struct egress_entry *e, const char **why)
 {
 	char host[272];
@@ -161,6 +166,15 @@ static int parse_host_pattern(const char *s, size_t len, struct egress_entry *e,
 		snprintf(inner, sizeof inner, "%.*s%s", (int)n, host + 1, close + 1);
 		if (strchr(inner, ':') == NULL || parse_addr_pattern(inner, e, why) < 0 || e->family != AF_INET6)
 			return *why = "invalid IPv6 address", -1;
+		/* An IPv4 address written as IPv4-mapped or NAT64 is that IPv4
+		 * address: resolved addresses are judged unmapped, and an entry
+		 * left in IPv6 form would never meet them. */
+		if (e->prefix >= 96 && (memcmp(e->addr, v4mapped_prefix, 12) == 0 || memcmp(e->addr, nat64_prefix, 12) == 0)) {
+			memmove(e->addr, e->addr + 12, 4);
+			memset(e->addr + 4, 0, sizeof e->addr - 4);
+			e->family = AF_INET;
+			e->prefix -= 96;
+		}
 		return 0;
 	}
 	if (strcmp(host, "*") == 0) {
@@ -243,15 +257,20 @@ static bool prefix_match(const uint8_t *a, const uint8_t *net, unsigned prefix)
 }
 
 /* The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or NAT64
- * (64:ff9b::a.b.c.d) IPv6 address: both lead to that IPv4 host. */
-static const uint8_t *embedded_v4(const uint8_t *a6)
+ * (64:ff9b::a.b.c.d) IPv6 address: both lead to that IPv4 host. With
+ * sixto4, also a 6to4 one (2002:aabb:ccdd::/48), whose packets go to the
+ * IPv4 host aa.bb.cc.dd (a site's router). */
+static const uint8_t *embedded_v4(const uint8_t *a6, bool sixto4)
 {
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-	static const uint8_t nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
-	return memcmp(a6, mapped, 12) == 0 || memcmp(a6, nat64, 12) == 0 ? a6 + 12 : NULL;
+	if (memcmp(a6, v4mapped_prefix, 12) == 0 || memcmp(a6, nat64_prefix, 12) == 0)
+		return a6 + 12;
+	return sixto4 && a6[0] == 0x20 && a6[1] == 0x02 ? a6 + 2 : NULL;
 }
 
-static bool addr_in(const struct egress_entry *e, const struct sockaddr *sa)
+/* wide: an IPv4 entry also covers the 6to4 site of its addresses (for
+ * the denylist and rate limits, which must not be stepped around; an
+ * allow entry admits the host it names, not a site behind it). */
+static bool addr_in(const struct egress_entry *e, const struct sockaddr *sa, bool wide)
 {
 	if (e->kind != EG_ADDR)
 		return false;
@@ -263,11 +282,11 @@ static bool addr_in(const struct egress_entry *e, const struct sockaddr *sa)
 	const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
 	if (e->family == AF_INET6)
 		return prefix_match(a, e->addr, e->prefix);
-	const uint8_t *v4 = embedded_v4(a);
+	const uint8_t *v4 = embedded_v4(a, wide);
 	return v4 && prefix_match(v4, e->addr, e->prefix);
 }
 
-static bool host_matches(const struct egress_entry *e, const char *host, const struct sockaddr *ip)
+static bool host_matches(const struct egress_entry *e, const char *host, const struct sockaddr *ip, bool wide)
 {
 	size_t hl, sl;
 	switch (e->kind) {
@@ -280,16 +299,16 @@ static bool host_matches(const struct egress_entry *e, const char *host, const s
 		sl = strlen(e->name);
 		return !ip && hl > sl + 1 && host[hl - sl - 1] == '.' && strcmp(host + hl - sl, e->name) == 0;
 	case EG_ADDR:
-		return ip && addr_in(e, ip);
+		return ip && addr_in(e, ip, wide);
 	}
 	return false;
 }
 
 static const struct egress_entry *find(const struct egress_entry *v, size_t n, const char *host,
-				       const struct sockaddr *ip, uint16_t port)
+				       const struct sockaddr *ip, uint16_t port, bool wide)
 {
 	for (size_t i = 0; i < n; i++)
-		if ((!v[i].port || v[i].port == port) && host_matches(&v[i], host, ip))
+		if ((!v[i].port || v[i].port == port) && host_matches(&v[i], host, ip, wide))
 			return &v[i];
 	return NULL;
 }
@@ -324,12 +343,12 @@ void egress_decide(const struct egress_rules *r, const char *host, uint16_t port
 		snprintf(v->reason, sizeof v->reason, "port 0");
 		return;
 	}
-	if ((e = find(r->deny, r->n_deny, host, ip, port))) {
+	if ((e = find(r->deny, r->n_deny, host, ip, port, true))) {
 		v->rule = e->text;
 		snprintf(v->reason, sizeof v->reason, "%s:%u is on the denylist", host, port);
 		return;
 	}
-	if ((e = find(r->allow, r->n_allow, host, ip, port))) {
+	if ((e = find(r->allow, r->n_allow, host, ip, port, false))) {
 		/* A denylist of names cannot know the addresses behind them: an
 		 * IP literal that only "*" lets through could be one of them. */
 		if (ip && e->kind == EG_ANY && names_denied(r)) {
@@ -351,7 +370,7 @@ const struct egress_entry *egress_addr_entry(const struct egress_rules *r, const
 {
 	for (size_t i = 0; i < r->n_allow; i++)
 		if (r->allow[i].kind == EG_ADDR && (!r->allow[i].port || r->allow[i].port == port) &&
-		    addr_in(&r->allow[i], sa))
+		    addr_in(&r->allow[i], sa, false))
 			return &r->allow[i];
 	return NULL;
 }
@@ -361,7 +380,7 @@ const struct egress_entry *egress_addr_denied(const struct egress_rules *r, cons
 {
 	for (size_t i = 0; i < r->n_deny; i++)
 		if (r->deny[i].kind == EG_ADDR && (!r->deny[i].port || r->deny[i].port == port) &&
-		    addr_in(&r->deny[i], sa))
+		    addr_in(&r->deny[i], sa, true))
 			return &r->deny[i];
 	return NULL;
 }
@@ -432,11 +451,9 @@ bool egress_addr_special(const struct sockaddr *sa, const char **range)
 		name = v4_special((const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr);
 	} else if (sa->sa_family == AF_INET6) {
 		const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
-		const uint8_t *v4 = embedded_v4(a);
+		const uint8_t *v4 = embedded_v4(a, true);
 		if (v4)
 			name = v4_special(v4);
-		else if (a[0] == 0x20 && a[1] == 0x02) /* 6to4 */
-			name = v4_special(a + 2);
 		if (!name)
 			for (size_t i = 0; i < sizeof v6_ranges / sizeof v6_ranges[0]; i++)
 				if (in_range(a, &v6_ranges[i])) {
@@ -547,7 +564,7 @@ uint64_t egress_rate_mask(const struct egress_rules *r, const char *host)
 		host = low;
 	}
 	for (size_t i = 0; i < r->n_rates && i < EGRESS_MAX_RATES; i++)
-		if (host_matches(&r->rates[i].host, host, ip))
+		if (host_matches(&r->rates[i].host, host, ip, true))
 			mask |= 1ull << i;
 	return mask;
 }

@@ -207,7 +207,11 @@ static void test_parse_addresses(void)
 	parse_ok("[fe80::1:2:3:4]/64:22", true, EG_ADDR, 22, "[fe80::]/64:22");
 	parse_ok("[::1]/128:1", true, EG_ADDR, 1, "[::1]:1");
 	parse_ok("[::]/0:*", true, EG_ADDR, 0, "[::]/0:*");
-	parse_ok("[::ffff:1.2.3.4]:443", true, EG_ADDR, 443, "[::ffff:1.2.3.4]:443");
+	/* an IPv4 address in IPv6 form is that IPv4 address */
+	parse_ok("[::ffff:1.2.3.4]:443", true, EG_ADDR, 443, "1.2.3.4:443");
+	parse_ok("[::ffff:10.0.0.0]/104:*", true, EG_ADDR, 0, "10.0.0.0/8:*");
+	parse_ok("[64:ff9b::1.2.3.4]:443", true, EG_ADDR, 443, "1.2.3.4:443");
+	parse_ok("[::ffff:0:0]/95:*", true, EG_ADDR, 0, "[::fffe:0:0]/95:*");
 	parse_ok("[::1]", false, EG_ADDR, 0, "[::1]");
 	parse_ok("[fd00::1]/8", false, EG_ADDR, 0, "[fd00::]/8");
 
@@ -902,6 +906,41 @@ static void test_review_fixes(void)
 		expect(&r, "203.0.113.9", 443, false, 403, "denylist names");
 		expect(&r, "example.com", 443, true, 200, "*:*");
 		expect(&r, "pastebin.com", 443, false, 403, "pastebin.com:443");
+		egress_rules_free(&r);
+	}
+	/* second review: a deny entry written IPv4-mapped meets the plain
+	 * address (resolved addresses are judged unmapped), and a denied IPv4
+	 * address is denied in its 6to4 form too; an allow entry does not
+	 * admit the 6to4 site behind its address */
+	static const char *const deny_mapped[] = { "[::ffff:127.0.0.1]:*", NULL };
+	if (build(&r, allow_all, deny_mapped, NULL, NULL, 0)) {
+		expect(&r, "127.0.0.1", 80, false, 403, "127.0.0.1:*");
+		expect(&r, "::ffff:127.0.0.1", 80, false, 403, "127.0.0.1:*");
+		struct sockaddr_storage ss;
+		CHECK(egress_parse_ip("127.0.0.1", &ss) && egress_addr_denied(&r, (struct sockaddr *)&ss, 80) != NULL,
+		      "a name resolved to 127.0.0.1 meets the deny entry written as [::ffff:127.0.0.1]");
+		egress_rules_free(&r);
+	}
+	if (build(&r, allow_all, deny_ip, NULL, NULL, 0)) {
+		expect(&r, "2002:808:808::1", 443, false, 403, "8.8.8.8:*");
+		struct sockaddr_storage ss;
+		CHECK(egress_parse_ip("2002:808:808:1::5", &ss) &&
+		      egress_addr_denied(&r, (struct sockaddr *)&ss, 443) != NULL,
+		      "a resolved 6to4 address of 8.8.8.8 meets its deny entry");
+		egress_rules_free(&r);
+	}
+	static const char *const allow_ip[] = { "8.8.8.8:443", NULL };
+	if (build(&r, allow_ip, NULL, NULL, NULL, 0)) {
+		expect(&r, "8.8.8.8", 443, true, 200, "8.8.8.8:443");
+		expect(&r, "::ffff:8.8.8.8", 443, true, 200, "8.8.8.8:443");
+		expect(&r, "2002:808:808::1", 443, false, 403, "default deny");
+		egress_rules_free(&r);
+	}
+	static const struct rate mapped_rate[] = { { "[::ffff:1.2.3.4]", 10, 0 } };
+	if (build(&r, allow_all, NULL, NULL, mapped_rate, 1)) {
+		CHECK(egress_rate_mask(&r, "1.2.3.4") == 1 && egress_rate_mask(&r, "2002:102:304::9") == 1 &&
+		      egress_rate_mask(&r, "1.2.3.5") == 0,
+		      "a rate limit written IPv4-mapped meets 1.2.3.4 and its 6to4 form, not 1.2.3.5");
 		egress_rules_free(&r);
 	}
 	/* the old inet_aton spellings are no host names */
