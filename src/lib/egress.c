@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- syntax ----------------------------------------------------------- */
 
@@ -479,6 +480,35 @@ const struct sockaddr_storage *egress_override(const struct egress_rules *r, con
 		if (strcmp(r->hosts[i].name, low) == 0)
 			return &r->hosts[i].addr;
 	return NULL;
+}
+
+/* a name as hosts(5) and the gateway compare it */
+static bool same_host_name(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	la -= la > 1 && a[la - 1] == '.';
+	lb -= lb > 1 && b[lb - 1] == '.';
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+size_t egress_hosts_lookup(FILE *f, const char *name, struct sockaddr_storage *out, size_t max)
+{
+	char *line = NULL;
+	size_t cap = 0, n = 0;
+	while (n < max && getline(&line, &cap, f) >= 0) {
+		line[strcspn(line, "#")] = '\0';
+		char *save = NULL, *addr = strtok_r(line, " \t\r\n", &save);
+		struct sockaddr_storage ss;
+		if (!addr || !egress_parse_ip(addr, &ss)) /* a zone id (%eth0) too: not for us */
+			continue;
+		for (char *tok = strtok_r(NULL, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save))
+			if (same_host_name(tok, name)) {
+				out[n++] = ss;
+				break;
+			}
+	}
+	free(line);
+	return n;
 }
 
 static int build_list(const struct al_strlist *l, struct egress_entry **out, size_t *n, al_error *err)

@@ -102,6 +102,12 @@ const struct egress_entry *egress_addr_denied(const struct egress_rules *r, cons
 /* The resolver override for host, or NULL. */
 const struct sockaddr_storage *egress_override(const struct egress_rules *r, const char *host);
 
+/* The addresses a hosts file (hosts(5) syntax, read from f) gives name,
+ * at most max of them into out; their count. Names compare without case
+ * and without a trailing dot; nothing else is tried (no search list, no
+ * aliases file, no DNS). */
+size_t egress_hosts_lookup(FILE *f, const char *name, struct sockaddr_storage *out, size_t max);
+
 /* ---- rate limits -------------------------------------------------------- */
 
 /* Mask of the buckets whose pattern matches host. */

@@ -801,10 +801,18 @@ static void *resolver_main(void *arg)
 		struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
 		j->rc = atomic_load(&j->cancelled) ? EAI_AGAIN : getaddrinfo(j->host, NULL, &hints, &res);
 		/* /etc/hosts matches names as written ("localhost", not
-		 * "localhost."): a name unknown as absolute gets one more try */
+		 * "localhost."): a name unknown as absolute is looked up there
+		 * as written, and nowhere else. Not through getaddrinfo again:
+		 * without the dot, the resolver's search list would turn the name
+		 * that was decided ("secret") into another ("secret.corp.example"). */
 		if ((j->rc == EAI_NONAME || j->rc == EAI_NODATA) && !atomic_load(&j->cancelled)) {
-			j->host[strlen(j->host) - 1] = '\0';
-			j->rc = getaddrinfo(j->host, NULL, &hints, &res);
+			FILE *hosts = fopen("/etc/hosts", "re");
+			if (hosts) {
+				j->n = egress_hosts_lookup(hosts, j->host, j->addrs, MAX_ADDRS);
+				fclose(hosts);
+			}
+			if (j->n)
+				j->rc = 0;
 		}
 		for (struct addrinfo *a = res; a && j->n < MAX_ADDRS; a = a->ai_next)
 			if (a->ai_addrlen <= sizeof j->addrs[0] &&

@@ -882,6 +882,42 @@ static void test_rate_requests(void)
 	egress_rules_free(&r);
 }
 
+/* The hosts-file lookup behind names DNS does not know as absolute. */
+static void test_hosts_lookup(void)
+{
+	static const char text[] = "# comment 127.0.0.9 commented\n"
+				   "127.0.0.1\tlocalhost\n"
+				   "::1 localhost ip6-localhost\n"
+				   "10.0.0.7  Build.Internal. build # trailing comment\n"
+				   "fe80::1%eth0 zoned\n"
+				   "not-an-address named\n"
+				   "10.0.0.8\n"
+				   "   \n"
+				   "10.0.0.9 build";
+	struct sockaddr_storage out[4];
+	char a[INET6_ADDRSTRLEN];
+	FILE *f = fmemopen((void *)text, sizeof text - 1, "r");
+	size_t n = egress_hosts_lookup(f, "localhost.", out, 4);
+	CHECK(n == 2 && out[0].ss_family == AF_INET && out[1].ss_family == AF_INET6,
+	      "localhost (asked absolute): its IPv4 and IPv6 lines, in order (%zu)", n);
+	rewind(f);
+	n = egress_hosts_lookup(f, "build.internal", out, 4);
+	CHECK(n == 1 && inet_ntop(AF_INET, &((struct sockaddr_in *)&out[0])->sin_addr, a, sizeof a) &&
+	      strcmp(a, "10.0.0.7") == 0, "a name written with a dot and capitals, asked without either (%zu)", n);
+	rewind(f);
+	n = egress_hosts_lookup(f, "build", out, 4);
+	CHECK(n == 2, "an alias on two lines: both addresses (%zu)", n);
+	rewind(f);
+	n = egress_hosts_lookup(f, "build", out, 1);
+	CHECK(n == 1, "at most max addresses (%zu)", n);
+	static const char *const none[] = { "zoned", "named", "127.0.0.9", "commented", "comment", "internal", "" };
+	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+		rewind(f);
+		CHECK(egress_hosts_lookup(f, none[i], out, 4) == 0, "'%s' is not found", none[i]);
+	}
+	fclose(f);
+}
+
 /* Findings of the gateway's security review, kept fixed. */
 static void test_review_fixes(void)
 {
@@ -952,6 +988,7 @@ static void test_review_fixes(void)
 int main(void)
 {
 	test_review_fixes();
+	test_hosts_lookup();
 	test_parse_names();
 	test_parse_ports();
 	test_parse_addresses();
