@@ -529,8 +529,23 @@ static int close_inherited(int sock, int *net_chan)
 	return sock;
 }
 
+/* What CLONE_CLEAR_SIGHAND does, for a kernel without it: every handled
+ * signal back to its default (ignored ones stay ignored). */
+static void clear_signal_handlers(void)
+{
+	for (int s = 1; s < NSIG; s++) {
+		struct sigaction old;
+		if (sigaction(s, NULL, &old) < 0)
+			continue; /* a number the C library keeps for itself */
+		if ((old.sa_flags & SA_SIGINFO) || (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN))
+			signal(s, SIG_DFL);
+	}
+}
+
 _Noreturn void sandbox_init_main(struct al_sandbox *sb, int sock)
 {
+	if (!sb->sighand_cleared)
+		clear_signal_handlers();
 	/* The caller's environment was copied at the clone, and may hold the
 	 * source of a credential (env:NAME): init needs none of it (each
 	 * command's environment comes with its exec request). */

@@ -30,6 +30,9 @@
 #include <time.h>
 
 /* The network namespace is not made here: see net_helper_start. */
+#ifndef CLONE_CLEAR_SIGHAND
+#define CLONE_CLEAR_SIGHAND 0x100000000ULL /* Linux 5.5 */
+#endif
 #define SANDBOX_CLONE_FLAGS \
 	(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS)
 
@@ -233,8 +236,13 @@ static int wait_ready(struct al_sandbox *sb, bool interruptible, al_error *err)
 static pid_t clone_sandbox(struct al_sandbox *sb, bool *joined)
 {
 	*joined = false;
+	/* CLONE_CLEAR_SIGHAND: init runs none of the caller's signal handlers
+	 * (a library caller's, or the CLI's). A pid namespace's init gets
+	 * only the signals it handles from inside, so with every handler
+	 * back to the default the command cannot make it run one. */
+	sb->sighand_cleared = true;
 	struct clone_args args = {
-		.flags = SANDBOX_CLONE_FLAGS | CLONE_PIDFD,
+		.flags = SANDBOX_CLONE_FLAGS | CLONE_PIDFD | CLONE_CLEAR_SIGHAND,
 		.pidfd = (uint64_t)(uintptr_t)&sb->pidfd,
 		.exit_signal = SIGCHLD,
 	};
@@ -250,7 +258,9 @@ static pid_t clone_sandbox(struct al_sandbox *sb, bool *joined)
 	if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
 		return -1;
 	/* before Linux 5.7: plain clone, then a pidfd for the child (it is
-	 * ours and not yet reaped, so its pid cannot have been reused) */
+	 * ours and not yet reaped, so its pid cannot have been reused); init
+	 * resets the handlers itself */
+	sb->sighand_cleared = false;
 	pid = (pid_t)syscall(SYS_clone, SANDBOX_CLONE_FLAGS | SIGCHLD, NULL, NULL, NULL, 0);
 	if (pid > 0)
 		sb->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);

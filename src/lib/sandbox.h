@@ -49,6 +49,7 @@ struct al_sandbox {
 	int pidfd;	/* of init: signals never reach a recycled pid */
 	atomic_bool busy; /* one exec at a time */
 	bool ready_pending; /* sync 2 not received yet (sandbox_ready) */
+	bool sighand_cleared; /* init was cloned with CLONE_CLEAR_SIGHAND */
 	int sock;	/* control socket to init */
 	int listener;	/* seccomp user-notification fd, or -1 */
 	int intr_fd;	/* eventfd: al_sandbox_interrupt() wakes the exec loop */

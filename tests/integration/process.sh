@@ -75,4 +75,21 @@ exec 7<&-
 expect "only fds 0-2 are open inside (plus ls's own)" "$fds" "0 1 2 3 "
 expect "working directory is /workspace" "$(run -- pwd)" /workspace
 expect "--cwd sets the working directory" "$(run --cwd /tmp -- pwd)" /tmp
+
+# init runs none of the caller's signal handlers (the CLI installs some for
+# INT, TERM, HUP, QUIT): a pid namespace's init gets from inside only the
+# signals it handles, so the command cannot make it run one.
+"$AIRLOCK" run -- sleep 2 >/dev/null 2>&1 &
+sup=$!
+cgt=''
+for _ in $(seq 30); do
+	for p in $(pgrep -P "$sup"); do
+		[ "$(awk '$1 == "NSpid:" { print $NF }' "/proc/$p/status" 2>/dev/null)" = 1 ] &&
+			cgt=$(awk '$1 == "SigCgt:" { print $2 }' "/proc/$p/status")
+	done
+	[ -n "$cgt" ] && break
+	sleep 0.1
+done
+wait "$sup"
+expect "init (PID 1 inside) handles no signal" "$cgt" 0000000000000000
 done_testing
