@@ -25,6 +25,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -208,11 +211,68 @@ static int make_mountpoint_for(int fd, const char *dst, al_error *err)
 
 /* ---- supervisor side ---------------------------------------------------- */
 
+/* path, opened O_PATH without following a symbolic link anywhere on the
+ * way: a link that a command planted in a tree it could write, in this run
+ * or any run before, would otherwise turn a later run's mount of a path
+ * below it into a mount of any directory the caller can open (as root: a
+ * writable idmapped /etc). openat2 says it in one call; before Linux 5.6,
+ * one openat(O_NOFOLLOW) per component. */
+static int open_no_symlinks(const char *path, int flags)
+{
+	struct open_how how = { .flags = (uint64_t)(O_PATH | O_CLOEXEC | flags), .resolve = RESOLVE_NO_SYMLINKS };
+	long r = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+	if (r >= 0 || errno != ENOSYS)
+		return (int)r;
+	int dir = open(path[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (const char *p = path + strspn(path, "/"); dir >= 0;) {
+		size_t len = strcspn(p, "/");
+		if (len == 0)
+			return dir; /* "/", or a trailing slash */
+		char name[NAME_MAX + 1];
+		if (len > NAME_MAX) {
+			close(dir);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		p += len + strspn(p + len, "/");
+		bool last = !*p;
+		struct stat st;
+		int next = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC | (last ? flags & ~O_DIRECTORY : 0));
+		close(dir);
+		if (next < 0)
+			return -1;
+		int e = fstat(next, &st) < 0	     ? errno
+			: S_ISLNK(st.st_mode)	     ? ELOOP
+			: (!last || (flags & O_DIRECTORY)) && !S_ISDIR(st.st_mode) ? ENOTDIR
+						     : 0;
+		if (e) {
+			close(next);
+			errno = e;
+			return -1;
+		}
+		if (last)
+			return next;
+		dir = next;
+	}
+	return -1;
+}
+
 static int open_source(const char *path, const char *field, int flags, struct source_id *id,
 		       const struct source_id *expect, al_error *err)
 {
 	struct stat st;
-	int fd = open(path, O_PATH | O_CLOEXEC | flags);
+	int fd = open_no_symlinks(path, flags);
+	if (fd < 0 && errno == ELOOP) {
+		char real[PATH_MAX], hint[PATH_MAX + 32] = "";
+		if (realpath(path, real))
+			snprintf(hint, sizeof hint, " (it leads to %s)", real);
+		return al_err(err, ELOOP,
+			      "%s: %s: the path goes through a symbolic link, which a command may have "
+			      "planted in a run before; give it without one%s",
+			      field, path, hint);
+	}
 	if (fd < 0)
 		return al_errno(err, "%s: %s", field, path);
 	if (fstat(fd, &st) < 0) {

@@ -99,6 +99,18 @@ mkdir -p "$TMP/nest/data" && chmod -R a+rwX "$TMP/nest"
 out=$(run --workspace "$TMP/nest:rw" --mount "$TMP/nest/data:/data" -- true 2>&1); code=$?
 expect "a mount source inside a writable workspace is refused" "$code" 125
 expect_match "... and the error says why" "$out" "inside .* which the sandbox may write"
+# across runs: a link one run planted in its writable workspace must not
+# redirect a later run's workspace or mount of a path below it
+mkdir -p "$TMP/plant/ws" "$TMP/plant/victim/in" && chmod -R a+rwX "$TMP/plant"
+run --workspace "$TMP/plant/ws:rw" -- ln -s "$TMP/plant/victim" /workspace/sub
+check "run 1 planted a link in its workspace" test -L "$TMP/plant/ws/sub"
+out=$(run --workspace "$TMP/plant/ws/sub:rw" -- sh -c 'echo planted > /workspace/p' 2>&1); code=$?
+expect "run 2: a workspace through the planted link is refused" "$code" 125
+expect_match "... and the error names the link's target" "$out" "goes through a symbolic link.*leads to $TMP/plant/victim"
+expect "... nothing was written at the link's target" "$(ls "$TMP/plant/victim")" in
+expect "run 2: a mount below the planted link is refused" \
+	"$(rc --mount "$TMP/plant/ws/sub/in:/data:ro" -- true)" 125
+expect "a workspace given by its real path is fine" "$(run --workspace "$TMP/plant/victim:ro" -- ls /workspace)" in
 
 mkdir -p "$TMP/extra" && echo e > "$TMP/extra/e.txt" && chmod -R a+rwX "$TMP/extra"
 expect "--mount binds a host path read-only" "$(run --mount "$TMP/extra:/data" -- sh -c 'cat /data/e.txt; touch /data/x 2>/dev/null && echo written || echo refused' | tr '\n' ' ')" "e refused "
