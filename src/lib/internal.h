@@ -355,6 +355,9 @@ struct denials {
  * or -1 when the listener is gone (every filtered task exited). */
 int seccomp_notify_serve(int listener, struct denials *d);
 const char *seccomp_syscall_name(int nr, char *buf, size_t len);
+/* The first name of the default deny list that neither libseccomp nor the
+ * table of late syscalls knows (it would be left out of the filter), or NULL. */
+const char *seccomp_default_unknown(void);
 
 /* ---- cgroups (cgroup.c) ------------------------------------------------ */
 

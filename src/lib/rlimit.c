@@ -30,8 +30,12 @@ int rlimits_apply(const struct al_policy *p, const struct cgroup_status *cg, al_
 {
 	bool cg_memory = cg && cg->memory, cg_pids = cg && cg->pids;
 
-	/* A core dump would write the process's memory (secrets included) to disk. */
-	if (lower_limit(RLIMIT_CORE, "RLIMIT_CORE", 0, err) < 0)
+	/* A core dump would write the process's memory (secrets included) to
+	 * disk, or hand it to a root helper on the host (a core_pattern pipe:
+	 * systemd-coredump, apport), which a limit of 0 does not stop. A limit
+	 * of 1 byte is the kernel's "no dump at all": too small for a file, and
+	 * refused for a pipe (fs/coredump.c). `ulimit -c` shows 0. */
+	if (lower_limit(RLIMIT_CORE, "RLIMIT_CORE", 1, err) < 0)
 		return -1;
 	/* POSIX message queues are charged to the uid, outside any cgroup. */
 	if (lower_limit(RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", MSGQUEUE_BYTES, err) < 0)

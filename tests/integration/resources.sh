@@ -77,6 +77,10 @@ fi
 
 # rlimits
 expect "core dumps are off" "$(run -- sh -c 'ulimit -c')" 0
+# 1 byte, not 0: 0 still lets a core_pattern pipe (systemd-coredump, apport)
+# take the process's memory; 1 is the kernel's "no dump at all"
+expect "RLIMIT_CORE is 1 byte, soft and hard" \
+	"$(run -- python3 -c 'import resource; print(resource.getrlimit(resource.RLIMIT_CORE))')" "(1, 1)"
 expect "open files limit" "$(run -- sh -c 'ulimit -n')" 1024
 out=$(run -- python3 -c '
 import resource, os
