@@ -10,6 +10,7 @@
 #include "sandbox.h"
 #include "audit.h"
 #include "scan.h"
+#include "termfilter.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -189,11 +190,14 @@ struct relay {
 	size_t off, len;	/* pending bytes data[off..len) */
 	struct scanner *gate;	/* the output gate, or NULL: bytes pass as read */
 	uint64_t bytes;		/* taken from the command so far (output.max_bytes) */
-	char *gout;		/* with a gate: what it let through (the data) */
+	char *gout;		/* with a gate or a terminal: what they let through (the data) */
 	size_t gcap;
+	bool term;		/* dst is a terminal: control sequences shown as text */
+	struct termfilter tf;
 };
 
-static char *relay_data(struct relay *r) { return r->gate ? r->gout : r->buf; }
+static bool relay_collects(const struct relay *r) { return r->gate || r->term; }
+static char *relay_data(struct relay *r) { return relay_collects(r) ? r->gout : r->buf; }
 
 /* The gate's output for this stream, appended to what is pending. */
 static void gate_emit(void *arg, const char *p, size_t n)
@@ -211,10 +215,20 @@ static void gate_emit(void *arg, const char *p, size_t n)
 	r->len += n;
 }
 
+/* What the terminal filter lets through goes on to the gate, if any. */
+static void term_emit(void *arg, const char *p, size_t n)
+{
+	struct relay *r = arg;
+	if (r->gate)
+		scan_feed(r->gate, p, n, gate_emit, r);
+	else
+		gate_emit(r, p, n);
+}
+
 /* Bytes of airlock's own (a truncation marker): after the gate. */
 static void relay_append(struct relay *r, const char *p, size_t n)
 {
-	if (r->gate)
+	if (relay_collects(r))
 		gate_emit(r, p, n);
 	else if (r->len + n <= sizeof r->buf) {
 		memcpy(r->buf + r->len, p, n);
@@ -225,6 +239,8 @@ static void relay_append(struct relay *r, const char *p, size_t n)
 /* End of a stream: the gate lets go of what it held back. */
 static void relay_finish(struct relay *r)
 {
+	if (r->term && r->dst >= 0)
+		termfilter_finish(&r->tf, term_emit, r);
 	if (r->gate && r->dst >= 0)
 		scan_finish(r->gate, gate_emit, r);
 }
@@ -381,7 +397,9 @@ static void on_output(struct exec_loop *L, struct relay *r)
 	r->bytes += take;
 	r->off = 0;
 	r->len = 0;
-	if (r->dst >= 0 && r->gate)
+	if (r->dst >= 0 && r->term)
+		termfilter_feed(&r->tf, r->buf, take, term_emit, r);
+	else if (r->dst >= 0 && r->gate)
 		scan_feed(r->gate, r->buf, take, gate_emit, r);
 	else if (r->dst >= 0)
 		r->len = take;
@@ -773,6 +791,11 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 
 	struct exec_loop L = { .sb = sb, .res = res, .timer = -1, .memwatch = -1,
 			       .out = { { .src = -1, .dst = ex->stdout_fd }, { .src = -1, .dst = ex->stderr_fd } } };
+	/* To a terminal, the command's control sequences are shown, not obeyed
+	 * (termfilter.h): the clipboard, the title and the input are the
+	 * caller's. A pipe or a file gets the bytes as they are. */
+	for (int i = 0; i < 2; i++)
+		L.out[i].term = L.out[i].dst >= 0 && isatty(L.out[i].dst);
 	struct al_strlist env = { 0 };
 	int fds[4] = { -1, -1, -1, -1 }; /* payload, stdin, stdout, stderr */
 	int rc = -1, argc = 0;

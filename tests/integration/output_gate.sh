@@ -75,4 +75,20 @@ expect "the report says which stream was cut, and the run exited" \
 	"$(json "$TMP/cap.json" 'r["stdout_truncated"], r["stderr_truncated"], r["exit_reason"], r["exit_code"]')" \
 	"True False exited 0"
 
+# To a terminal, the command's control sequences are shown as text (the
+# clipboard via OSC 52, the title, queries whose answers arrive as input),
+# colours kept; to a pipe the bytes are left as they are.
+seq='a\033]52;c;ZWNobyBwd25lZA==\007b \033[31mred\033[0m \033[21t \033[?25l \302\233 end'
+if command -v script >/dev/null; then
+	tty_out=$(script -qc "$AIRLOCK run -q -- printf '$seq'" /dev/null < /dev/null | od -An -c | tr -s ' \n' ' ')
+	expect_match "to a terminal: OSC 52 shown as text" "$tty_out" 'a \^ \[ \] 5 2 ; c ;'
+	expect_match "to a terminal: colours kept" "$tty_out" '033 \[ 3 1 m r e d 033 \[ 0 m'
+	expect_match "to a terminal: a title report and a mode change shown" "$tty_out" '\^ \[ \[ 2 1 t +\^ \[ \[ \? 2 5 l'
+	expect_match "to a terminal: a UTF-8 encoded C1 control replaced" "$tty_out" '357 277 275 +e n d'
+	expect "to a terminal: no ESC but the colours'" "$(grep -o 033 <<<"$tty_out" | wc -l)" 2
+else
+	skip "script(1) missing: no terminal to test with"
+fi
+expect "to a pipe: the bytes as they are" "$(run -q -- printf "$seq" | od -An -c | grep -o 033 | wc -l)" 5
+
 done_testing
