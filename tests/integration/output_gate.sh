@@ -80,7 +80,7 @@ expect "the report says which stream was cut, and the run exited" \
 # colours kept; to a pipe the bytes are left as they are.
 seq='a\033]52;c;ZWNobyBwd25lZA==\007b \033[31mred\033[0m \033[21t \033[?25l \302\233 end'
 if command -v script >/dev/null; then
-	tty_out=$(script -qc "$AIRLOCK run -q -- printf '$seq'" /dev/null < /dev/null | od -An -c | tr -s ' \n' ' ')
+	tty_out=$(SHELL=/bin/sh script -qc "$AIRLOCK run -q -- printf '$seq'" /dev/null < /dev/null | od -An -c | tr -s ' \n' ' ')
 	expect_match "to a terminal: OSC 52 shown as text" "$tty_out" 'a \^ \[ \] 5 2 ; c ;'
 	expect_match "to a terminal: colours kept" "$tty_out" '033 \[ 3 1 m r e d 033 \[ 0 m'
 	expect_match "to a terminal: a title report and a mode change shown" "$tty_out" '\^ \[ \[ 2 1 t +\^ \[ \[ \? 2 5 l'
