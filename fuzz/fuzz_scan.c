@@ -14,29 +14,12 @@
  * literal can be made of a marker's letters and the text around it, so
  * finding one in the output is a miss of the scanner's. */
 #include "scan.h"
+#include "sink.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
-
-struct sink {
-	char *p;
-	size_t n, cap;
-};
-
-static void sink_emit(void *arg, const char *p, size_t n)
-{
-	struct sink *k = arg;
-	if (k->n + n > k->cap) {
-		k->cap = 2 * (k->n + n) + 64;
-		k->p = realloc(k->p, k->cap);
-		if (!k->p)
-			abort();
-	}
-	memcpy(k->p + k->n, p, n);
-	k->n += n;
-}
 
 /* Scan, cutting the stream where cut(i) says. */
 static struct scan_stats run(const struct scan_cfg *cfg, const char *p, size_t n, uint32_t seed, struct sink *out)

@@ -5,30 +5,13 @@
  * ; : m) and no UTF-8 encoded C1 control is left; nothing may crash or
  * read outside what it was given. */
 #include "termfilter.h"
+#include "sink.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
-
-struct sink {
-	char *p;
-	size_t n, cap;
-};
-
-static void sink_emit(void *arg, const char *p, size_t n)
-{
-	struct sink *k = arg;
-	if (k->n + n > k->cap) {
-		k->cap = 2 * (k->n + n) + 64;
-		k->p = realloc(k->p, k->cap);
-		if (!k->p)
-			abort();
-	}
-	memcpy(k->p + k->n, p, n);
-	k->n += n;
-}
 
 static void run(const unsigned char *p, size_t n, unsigned seed, struct sink *out)
 {
