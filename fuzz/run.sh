@@ -5,7 +5,7 @@ set -euo pipefail
 build=${1:?build dir (CC=clang meson setup BUILD -Dfuzz=true)}
 secs=${2:-60}
 cd "$(dirname "$0")/.."
-for target in policy deny http socks5 scan cred; do
+for target in policy deny http socks5 scan term cred; do
 	out=fuzz/corpus-out/$target
 	mkdir -p "$out" "fuzz/corpus/$target"
 	dict=()
