@@ -72,7 +72,7 @@ static void record_static_layers(struct al_sandbox *sb)
 	else
 		layer_set(ls, AL_LAYER_LANDLOCK, AL_LAYER_UNAVAILABLE, "kernel has no Landlock");
 	layer_set(ls, AL_LAYER_TIMEOUT, sb->pol.timeout_ms ? AL_LAYER_APPLIED : AL_LAYER_OFF, NULL);
-	layer_set(ls, AL_LAYER_RLIMITS, AL_LAYER_APPLIED, "core 0, nofile %llu, fsize %llu",
+	layer_set(ls, AL_LAYER_RLIMITS, AL_LAYER_APPLIED, "no core dumps, nofile %llu, fsize %llu",
 		  (unsigned long long)sb->pol.open_files, (unsigned long long)sb->pol.file_size);
 	if (!sb->pol.workspace || !sb->pol.workspace_writable)
 		layer_set(ls, AL_LAYER_IDMAP, AL_LAYER_NOT_NEEDED, NULL);
