@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 /* ---- syntax ----------------------------------------------------------- */
 
@@ -140,10 +139,19 @@ static int parse_addr_pattern(const char *s, struct egress_entry *e, const char 
 	return 0;
 }
 
-/* An IPv4 address inside IPv6: IPv4-mapped (::ffff:0:0/96) and NAT64's
- * well-known prefix (64:ff9b::/96). */
 static const uint8_t v4mapped_prefix[12] = { [10] = 0xff, [11] = 0xff };
 static const uint8_t nat64_prefix[12] = { 0x00, 0x64, 0xff, 0x9b };
+
+/* The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or NAT64
+ * (64:ff9b::a.b.c.d) IPv6 address: both lead to that IPv4 host. With
+ * sixto4, also a 6to4 one (2002:aabb:ccdd::/48), whose packets go to the
+ * IPv4 host aa.bb.cc.dd (a site's router). */
+static const uint8_t *embedded_v4(const uint8_t *a6, bool sixto4)
+{
+	if (memcmp(a6, v4mapped_prefix, 12) == 0 || memcmp(a6, nat64_prefix, 12) == 0)
+		return a6 + 12;
+	return sixto4 && a6[0] == 0x20 && a6[1] == 0x02 ? a6 + 2 : NULL;
+}
 
 static int parse_host_pattern(const char *s, size_t len, struct egress_entry *e, const char **why)
 {
@@ -170,7 +178,7 @@ static int parse_host_pattern(const char *s, size_t len, struct egress_entry *e,
 		/* An IPv4 address written as IPv4-mapped or NAT64 is that IPv4
 		 * address: resolved addresses are judged unmapped, and an entry
 		 * left in IPv6 form would never meet them. */
-		if (e->prefix >= 96 && (memcmp(e->addr, v4mapped_prefix, 12) == 0 || memcmp(e->addr, nat64_prefix, 12) == 0)) {
+		if (e->prefix >= 96 && embedded_v4(e->addr, false)) {
 			memmove(e->addr, e->addr + 12, 4);
 			memset(e->addr + 4, 0, sizeof e->addr - 4);
 			e->family = AF_INET;
@@ -255,17 +263,6 @@ static bool prefix_match(const uint8_t *a, const uint8_t *net, unsigned prefix)
 	if (memcmp(a, net, full) != 0)
 		return false;
 	return !rest || ((a[full] ^ net[full]) & (uint8_t)(0xff00u >> rest)) == 0;
-}
-
-/* The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or NAT64
- * (64:ff9b::a.b.c.d) IPv6 address: both lead to that IPv4 host. With
- * sixto4, also a 6to4 one (2002:aabb:ccdd::/48), whose packets go to the
- * IPv4 host aa.bb.cc.dd (a site's router). */
-static const uint8_t *embedded_v4(const uint8_t *a6, bool sixto4)
-{
-	if (memcmp(a6, v4mapped_prefix, 12) == 0 || memcmp(a6, nat64_prefix, 12) == 0)
-		return a6 + 12;
-	return sixto4 && a6[0] == 0x20 && a6[1] == 0x02 ? a6 + 2 : NULL;
 }
 
 /* wide: an IPv4 entry also covers the 6to4 site of its addresses (for
@@ -482,19 +479,12 @@ const struct sockaddr_storage *egress_override(const struct egress_rules *r, con
 	return NULL;
 }
 
-/* a name as hosts(5) and the gateway compare it */
-static bool same_host_name(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	la -= la > 1 && a[la - 1] == '.';
-	lb -= lb > 1 && b[lb - 1] == '.';
-	return la == lb && strncasecmp(a, b, la) == 0;
-}
-
 size_t egress_hosts_lookup(FILE *f, const char *name, struct sockaddr_storage *out, size_t max)
 {
-	char *line = NULL;
+	char want[254], have[254], *line = NULL;
 	size_t cap = 0, n = 0;
+	if (!normalise(name, strlen(name), want, sizeof want))
+		return 0;
 	while (n < max && getline(&line, &cap, f) >= 0) {
 		line[strcspn(line, "#")] = '\0';
 		char *save = NULL, *addr = strtok_r(line, " \t\r\n", &save);
@@ -502,7 +492,7 @@ size_t egress_hosts_lookup(FILE *f, const char *name, struct sockaddr_storage *o
 		if (!addr || !egress_parse_ip(addr, &ss)) /* a zone id (%eth0) too: not for us */
 			continue;
 		for (char *tok = strtok_r(NULL, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save))
-			if (same_host_name(tok, name)) {
+			if (normalise(tok, strlen(tok), have, sizeof have) && strcmp(have, want) == 0) {
 				out[n++] = ss;
 				break;
 			}
