@@ -216,12 +216,14 @@ static int make_mountpoint_for(int fd, const char *dst, al_error *err)
  * or any run before, would otherwise turn a later run's mount of a path
  * below it into a mount of any directory the caller can open (as root: a
  * writable idmapped /etc). openat2 says it in one call; before Linux 5.6,
- * one openat(O_NOFOLLOW) per component. */
+ * or where a seccomp filter refuses it (as copyout.c's open_beneath finds
+ * in the sandbox, and older container profiles do with EPERM), one
+ * openat(O_NOFOLLOW) per component. */
 static int open_no_symlinks(const char *path, int flags)
 {
 	struct open_how how = { .flags = (uint64_t)(O_PATH | O_CLOEXEC | flags), .resolve = RESOLVE_NO_SYMLINKS };
 	long r = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
-	if (r >= 0 || errno != ENOSYS)
+	if (r >= 0 || (errno != ENOSYS && errno != EPERM))
 		return (int)r;
 	int dir = open(path[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	for (const char *p = path + strspn(path, "/"); dir >= 0;) {
