@@ -838,7 +838,7 @@ AL_API int al_sandbox_exec(al_sandbox *sb, const al_exec *ex, al_result *res, al
 	if (start_memwatch(&L, err) < 0)
 		goto out;
 
-	struct proto_msg m = { .type = MSG_EXEC, .a = argc, .b = (int)env.n, 
+	struct proto_msg m = { .type = MSG_EXEC, .a = argc, .b = (int)env.n,
 			       .c = ex->last && !sb->pol.copy_out.n };
 	if (proto_send(sb->sock, &m, fds, 4) < 0) {
 		/* init may have died setting up: its own word on why comes first */

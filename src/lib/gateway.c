@@ -1103,8 +1103,6 @@ static void mask_values(struct gw *g, struct buf *b)
 	}
 }
 
-/* How many bytes at the end of b could be the start of a value: those
- * wait for what follows (only a real prefix: a stream is not stalled). */
 /* The longest k > above with b ending in the value's first k bytes (a
  * proper start: k < its length), or 0. */
 static size_t start_at_end(const struct buf *b, const struct cred_value *v, size_t above)
@@ -1115,6 +1113,8 @@ static size_t start_at_end(const struct buf *b, const struct cred_value *v, size
 	return 0;
 }
 
+/* How many bytes at the end of b could be the start of a value: those
+ * wait for what follows (only a real prefix: a stream is not stalled). */
 static size_t value_prefix_at_end(const struct gw *g, const struct buf *b)
 {
 	size_t hold = 0;

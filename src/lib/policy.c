@@ -1018,7 +1018,7 @@ static yaml_node_t *map_value(struct loader *l, const yaml_node_t *n, const char
 }
 
 /* The keys of a mapping that is one list entry: each known (keys, NULL-
- * ended), each once; `shown` is the list the message gives. */
+ * ended, and named in the message), each once. */
 static void check_keys(struct loader *l, yaml_node_t *n, const char *path, const char *const *keys)
 {
 	size_t seen_line[16] = { 0 };

@@ -8,8 +8,9 @@
  * compiled for a custom policy). init joins the network namespace once its
  * root is built, receives the filter and the v1 groups' fds at sync 1b,
  * joins the groups, locks itself down and reports at sync 2 (which the
- * first exec may wait for: see al_sandbox_create). Any failure on either side kills it: the command only
- * ever starts in a complete sandbox (fail closed).
+ * first exec may wait for: see al_sandbox_create). Any failure on either
+ * side kills it: the command only ever starts in a complete sandbox (fail
+ * closed).
  */
 #include "sandbox.h"
 #include "audit.h"
@@ -29,10 +30,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
-/* The network namespace is not made here: see net_helper_start. */
 #ifndef CLONE_CLEAR_SIGHAND
 #define CLONE_CLEAR_SIGHAND 0x100000000ULL /* Linux 5.5 */
 #endif
+/* The network namespace is not made here: see net_helper_start. */
 #define SANDBOX_CLONE_FLAGS \
 	(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS)
 
