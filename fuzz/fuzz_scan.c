@@ -21,35 +21,30 @@
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
-/* Scan, cutting the stream where cut(i) says. */
+struct run {
+	struct scanner *s;
+	struct sink *out;
+};
+
+static void feed_scanner(void *ctx, const char *p, size_t n)
+{
+	struct run *r = ctx;
+	scan_feed(r->s, p, n, sink_emit, r->out);
+}
+
+/* mostly small pieces, now and then a large one */
+static size_t mixed_piece(uint32_t r) { return (r >> 16) % 8 == 0 ? (r >> 8) % 9000 : (r >> 16) % 64; }
+
+/* Scan, cutting the stream where the seed says (0: whole). */
 static struct scan_stats run(const struct scan_cfg *cfg, const char *p, size_t n, uint32_t seed, struct sink *out)
 {
-	struct scanner *s = scan_new(cfg);
-	if (!s)
+	struct run r = { .s = scan_new(cfg), .out = out };
+	if (!r.s)
 		abort();
-	size_t at = 0;
-	while (at < n) {
-		size_t piece = n - at;
-		if (seed) {
-			seed = seed * 1103515245u + 12345u;
-			/* mostly small pieces, now and then a large one */
-			piece = (seed >> 16) % 8 == 0 ? (seed >> 8) % 9000 : (seed >> 16) % 64;
-			if (piece > n - at)
-				piece = n - at;
-		}
-		/* each piece in a buffer of its own size: a read past either
-		 * end of what was fed is caught */
-		char *copy = malloc(piece ? piece : 1);
-		if (!copy)
-			abort();
-		memcpy(copy, p + at, piece);
-		scan_feed(s, copy, piece, sink_emit, out);
-		free(copy);
-		at += piece;
-	}
-	scan_finish(s, sink_emit, out);
-	struct scan_stats st = *scan_stats(s);
-	scan_free(s);
+	feed_in_pieces(p, n, seed, mixed_piece, feed_scanner, &r);
+	scan_finish(r.s, sink_emit, out);
+	struct scan_stats st = *scan_stats(r.s);
+	scan_free(r.s);
 	return st;
 }
 

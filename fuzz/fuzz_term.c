@@ -13,26 +13,24 @@
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
-static void run(const unsigned char *p, size_t n, unsigned seed, struct sink *out)
+struct run {
+	struct termfilter t;
+	struct sink *out;
+};
+
+static void feed_filter(void *ctx, const char *p, size_t n)
 {
-	struct termfilter t = { 0 };
-	for (size_t at = 0; at < n;) {
-		size_t piece = n - at;
-		if (seed) {
-			seed = seed * 1103515245u + 12345u;
-			piece = (seed >> 16) % 7;
-			if (piece > n - at)
-				piece = n - at;
-		}
-		char *copy = malloc(piece ? piece : 1);
-		if (!copy)
-			abort();
-		memcpy(copy, p + at, piece);
-		termfilter_feed(&t, copy, piece, sink_emit, out);
-		free(copy);
-		at += piece;
-	}
-	termfilter_finish(&t, sink_emit, out);
+	struct run *r = ctx;
+	termfilter_feed(&r->t, p, n, sink_emit, r->out);
+}
+
+static size_t small_piece(uint32_t r) { return (r >> 16) % 7; }
+
+static void run(const unsigned char *p, size_t n, uint32_t seed, struct sink *out)
+{
+	struct run r = { .out = out };
+	feed_in_pieces((const char *)p, n, seed, small_piece, feed_filter, &r);
+	termfilter_finish(&r.t, sink_emit, out);
 }
 
 static bool only_colours(const struct sink *o)
