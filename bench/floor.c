@@ -65,6 +65,7 @@
 #include <unistd.h>
 
 #include "seccomp_default.h"
+#include "timing.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -461,19 +462,6 @@ static int sandbox_init(int sync_fd, char **cmd)
 
 /* ---- --costs: each layer's share, measured interleaved ------------------ */
 
-static double now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 static int costs(const char *self, int runs)
 {
 	extern char **environ;
@@ -501,8 +489,7 @@ static int costs(const char *self, int runs)
 	}
 	double med[L_COUNT + 1];
 	for (int v = 0; v <= L_COUNT; v++) {
-		qsort(t[v], (size_t)runs, sizeof **t, cmp_double);
-		med[v] = runs % 2 ? t[v][runs / 2] : (t[v][runs / 2 - 1] + t[v][runs / 2]) / 2;
+		med[v] = median(t[v], runs);
 		free(t[v]);
 	}
 	printf("floor, every layer    %.3f ms (median of %d, interleaved)\n", med[0], runs);
